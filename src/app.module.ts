@@ -1,0 +1,32 @@
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module';
+import type { AppConfig } from './config/app-config';
+import { CoreModule } from './core/core.module';
+import type { DatabaseHandle } from './database/database';
+import { IdentityModule } from './identity/identity.module';
+import { InternalModule } from './internal/internal.module';
+import { McpModule } from './mcp/mcp.module';
+import { loggingModule } from './observability/logging';
+import { OperationsModule } from './operations/operations.module';
+import { TenancyModule } from './tenancy/tenancy.module';
+
+@Module({})
+export class AppModule {
+  /** The whole service, for one validated configuration and one open database. Tests use the same call. */
+  static forRoot(config: AppConfig, database: DatabaseHandle, extra: readonly Type[] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ...extra,
+        CoreModule.forRoot(config, database),
+        loggingModule(config),
+        IdentityModule.forRoot(config),
+        AuditModule,
+        TenancyModule,
+        McpModule,
+        InternalModule,
+        OperationsModule,
+      ],
+    };
+  }
+}

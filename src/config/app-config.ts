@@ -1,0 +1,406 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { Env, envNames } from './env';
+
+export type Provider = 'local' | 'auth0' | 'oidc';
+export type EnforceMode = 'strict' | 'permissive';
+export type NodeEnv = 'development' | 'test' | 'production';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Asymmetric JWS algorithms the service can verify. `none` and HS* are never on this list. */
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
+export type SigningAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+
+export interface LocalClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly permissions: readonly string[];
+}
+
+/** The typed configuration every part of the service reads. Built once at boot by `loadConfig`. */
+export interface AppConfig {
+  readonly nodeEnv: NodeEnv;
+  readonly http: { readonly port: number; readonly host: string };
+  readonly database: { readonly url?: string; readonly dataDir: string; readonly migrate: boolean };
+  readonly redis: { readonly url?: string };
+  readonly logLevel: LogLevel;
+  readonly auth: {
+    readonly provider: Provider;
+    readonly enforce: EnforceMode;
+    /** Exactly as configured; tokens may carry it with or without one trailing slash. */
+    readonly issuer: string;
+    readonly audience: string;
+    readonly m2mEnabled: boolean;
+    readonly m2mAudience: string;
+    readonly spaClientId?: string;
+    readonly algorithms: readonly SigningAlgorithm[];
+    readonly jwksUri: string;
+    readonly clockSkewSeconds: number;
+    /** Primary namespace first, then the aliases; each ends with `/`. */
+    readonly claimNamespaces: readonly string[];
+    readonly stepUp: { readonly enabled: boolean; readonly defaultMaxAgeSeconds: number };
+    readonly dpop: {
+      readonly enabled: boolean;
+      readonly required: boolean;
+      readonly routeEnforcement: boolean;
+    };
+    readonly agentDelegationTtlSeconds: number;
+    readonly local: {
+      readonly tokenTtlSeconds: number;
+      readonly m2mTokenTtlSeconds: number;
+      readonly clients: readonly LocalClient[];
+    };
+  };
+  readonly logStream: { readonly maxAgeSeconds: number };
+  readonly tenancy: {
+    readonly defaultStrategy: 'personal' | 'institutional' | 'hybrid';
+    readonly rlsEnforce: 'off' | 'strict';
+  };
+  readonly mcp: {
+    readonly dataCanonicalUri?: string;
+    readonly codebaseCanonicalUri?: string;
+    readonly requireRfc8707: 'off' | 'strict';
+  };
+  readonly audit: { readonly enabled: boolean; readonly retentionDays: number };
+  readonly cli: {
+    readonly domain?: string;
+    readonly clientId?: string;
+    readonly audience?: string;
+    readonly organization?: string;
+    readonly allowPlaintextFallback: boolean;
+  };
+}
+
+/** A configuration problem, as one line: the variable, what is wrong, and the fix. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Injection token of the AppConfig. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+const LOCAL_DEFAULT_AUDIENCE = 'https://api.alphaswarm.local/';
+
+/**
+ * Validates the environment and builds the typed configuration, or throws the first problem as a
+ * one-line `ConfigError`. Empty strings count as unset (container platforms write `VAR=` for "none").
+ */
+export function loadConfig(source: Record<string, string | undefined>): AppConfig {
+  const raw: Record<string, string> = {};
+  for (const name of envNames()) {
+    const value = source[name];
+    if (value !== undefined && value.trim() !== '') raw[name] = value.trim();
+  }
+  const env = plainToInstance(Env, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { forbidUnknownValues: true });
+  if (errors.length > 0) throw toConfigError(errors[0]);
+  return build(env);
+}
+
+function toConfigError(error: ValidationError): ConfigError {
+  const message = Object.values(error.constraints ?? {})[0] ?? `${error.property}: invalid value`;
+  const separator = message.indexOf(': ');
+  return new ConfigError(error.property, message.slice(separator + 2));
+}
+
+const bool = (value: string): boolean => value === 'true' || value === '1';
+const int = (value: string): number => Number.parseInt(value, 10);
+const withSlash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);
+
+function build(env: Env): AppConfig {
+  const nodeEnv = env.NODE_ENV as NodeEnv;
+  const production = nodeEnv === 'production';
+  const provider = env.ALPHASWARM_AUTH_PROVIDER as Provider;
+  const port = int(env.PORT);
+
+  if (port > 65535) throw new ConfigError('PORT', 'must be a port number between 0 and 65535');
+  refuseUnimplemented(env);
+
+  if (!bool(env.ALPHASWARM_AUTH_REQUIRED)) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_REQUIRED',
+      'authentication cannot be turned off; remove it, or set ALPHASWARM_AUTH_ENFORCE=permissive for a rollout',
+    );
+  }
+  if (env.ALPHASWARM_AUTH_OIDC_CLIENT_SECRET !== undefined) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_OIDC_CLIENT_SECRET',
+      'must be empty: the SPA is a public client and this resource server never uses a client secret',
+    );
+  }
+  if (provider === 'local' && production && !bool(env.ALPHASWARM_AUTH_ALLOW_LOCAL_IN_PRODUCTION)) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_PROVIDER',
+      'local is refused with NODE_ENV=production; use auth0 or oidc (or set ALPHASWARM_AUTH_ALLOW_LOCAL_IN_PRODUCTION=true for a throwaway demo)',
+    );
+  }
+  if (production && env.REDIS_URL === undefined) {
+    throw new ConfigError(
+      'REDIS_URL',
+      'required with NODE_ENV=production: in-process jobs and caches cannot be shared between instances; set it to redis://<host>:6379',
+    );
+  }
+  if (production && env.DATABASE_URL === undefined) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'required with NODE_ENV=production: the embedded database is for development; set it to postgres://<user>@<host>:5432/<db>',
+    );
+  }
+
+  const algorithms = parseAlgorithms(env.ALPHASWARM_AUTH_OIDC_ALGORITHMS);
+  const { issuer, audience } = issuerAndAudience(env, provider, port);
+  if (production && !issuer.startsWith('https://')) {
+    throw new ConfigError('ALPHASWARM_AUTH_OIDC_ISSUER', 'must be an https:// URL with NODE_ENV=production');
+  }
+  const jwksUri = env.ALPHASWARM_AUTH_JWKS_URI ?? `${withSlash(issuer)}.well-known/jwks.json`;
+  if (production && !jwksUri.startsWith('https://')) {
+    throw new ConfigError('ALPHASWARM_AUTH_JWKS_URI', 'must be an https:// URL with NODE_ENV=production');
+  }
+
+  const clients = parseLocalClients(env.ALPHASWARM_AUTH_LOCAL_CLIENTS);
+  if (provider !== 'local' && clients.length > 0) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_LOCAL_CLIENTS',
+      `only the local provider issues client_credentials tokens; unset it under ALPHASWARM_AUTH_PROVIDER=${provider}`,
+    );
+  }
+
+  const aliases = (env.ALPHASWARM_AUTH_CLAIMS_NAMESPACE_ALIASES ?? '')
+    .split(',')
+    .map((alias) => alias.trim())
+    .filter((alias) => alias !== '');
+  for (const alias of aliases) {
+    if (!/^https?:\/\/\S+$/.test(alias)) {
+      throw new ConfigError(
+        'ALPHASWARM_AUTH_CLAIMS_NAMESPACE_ALIASES',
+        `"${alias}" is not a URL; give a CSV of namespaces such as https://alphaswarm/`,
+      );
+    }
+  }
+
+  return deepFreeze({
+    nodeEnv,
+    http: { port, host: env.HOST ?? (provider === 'local' ? '127.0.0.1' : '0.0.0.0') },
+    database: {
+      url: env.DATABASE_URL,
+      dataDir: env.ALPHASWARM_DATA_DIR,
+      migrate: bool(env.ALPHASWARM_DB_MIGRATE),
+    },
+    redis: { url: env.REDIS_URL },
+    logLevel: env.ALPHASWARM_LOG_LEVEL as LogLevel,
+    auth: {
+      provider,
+      enforce: env.ALPHASWARM_AUTH_ENFORCE as EnforceMode,
+      issuer,
+      audience,
+      m2mEnabled: bool(env.ALPHASWARM_AUTH_M2M_ENABLED),
+      m2mAudience: env.ALPHASWARM_AUTH_M2M_AUDIENCE ?? audience,
+      spaClientId: env.ALPHASWARM_AUTH_OIDC_CLIENT_ID,
+      algorithms,
+      jwksUri,
+      clockSkewSeconds: int(env.ALPHASWARM_AUTH_CLOCK_SKEW_SECONDS),
+      claimNamespaces: [...new Set([env.ALPHASWARM_AUTH_CLAIMS_NAMESPACE, ...aliases].map(withSlash))],
+      stepUp: {
+        enabled: bool(env.ALPHASWARM_AUTH_STEP_UP_ENABLED),
+        defaultMaxAgeSeconds: int(env.ALPHASWARM_AUTH_STEP_UP_DEFAULT_MAX_AGE),
+      },
+      dpop: {
+        enabled: bool(env.ALPHASWARM_AUTH0_DPOP_ENABLED),
+        required: bool(env.ALPHASWARM_AUTH0_DPOP_REQUIRED),
+        routeEnforcement: bool(env.ALPHASWARM_DPOP_ENFORCEMENT_ENABLED),
+      },
+      agentDelegationTtlSeconds: int(env.ALPHASWARM_AUTH_AGENT_DELEGATION_TTL_SECONDS),
+      local: {
+        tokenTtlSeconds: positive(
+          'ALPHASWARM_AUTH_LOCAL_TOKEN_TTL_SECONDS',
+          env.ALPHASWARM_AUTH_LOCAL_TOKEN_TTL_SECONDS,
+        ),
+        m2mTokenTtlSeconds: positive(
+          'ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS',
+          env.ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS,
+        ),
+        clients,
+      },
+    },
+    logStream: { maxAgeSeconds: int(env.ALPHASWARM_AUTH0_LOG_STREAM_MAX_AGE_SECONDS) },
+    tenancy: {
+      defaultStrategy: env.ALPHASWARM_TENANCY_DEFAULT_STRATEGY as AppConfig['tenancy']['defaultStrategy'],
+      rlsEnforce: env.ALPHASWARM_TENANCY_RLS_ENFORCE as 'off' | 'strict',
+    },
+    mcp: {
+      dataCanonicalUri: env.ALPHASWARM_MCP_DATA_CANONICAL_URI,
+      codebaseCanonicalUri: env.ALPHASWARM_MCP_CODEBASE_CANONICAL_URI,
+      requireRfc8707: env.ALPHASWARM_MCP_REQUIRE_RFC8707 as 'off' | 'strict',
+    },
+    audit: {
+      enabled: bool(env.ALPHASWARM_AUTH_AUDIT_ENABLED),
+      retentionDays: int(env.ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS),
+    },
+    cli: {
+      domain: env.ALPHASWARM_CLI_OIDC_DOMAIN,
+      clientId: env.ALPHASWARM_CLI_OIDC_CLIENT_ID,
+      audience: env.ALPHASWARM_CLI_OIDC_AUDIENCE,
+      organization: env.ALPHASWARM_CLI_OIDC_ORGANIZATION,
+      allowPlaintextFallback: env.ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK === '1',
+    },
+  });
+}
+
+/**
+ * Variables whose feature has not landed yet. Setting one to a value that asks for the feature stops the
+ * boot, so nobody believes a protection is on when it is not. Each entry leaves with the issue that
+ * implements it.
+ */
+function refuseUnimplemented(env: Env): void {
+  const notYet = (variable: string, feature: string) =>
+    new ConfigError(
+      variable,
+      `${feature} is not implemented in this version; unset it (or set it to false/off)`,
+    );
+  const flags: [keyof Env, string][] = [
+    ['ALPHASWARM_AUTH0_DPOP_ENABLED', 'DPoP proof verification'],
+    ['ALPHASWARM_AUTH0_DPOP_REQUIRED', 'DPoP proof verification'],
+    ['ALPHASWARM_DPOP_ENFORCEMENT_ENABLED', 'per-route DPoP enforcement'],
+    ['ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED', 'delegated agent token exchange'],
+    ['ALPHASWARM_AUTH_MSAL_B2B_ENABLED', 'the legacy Entra MSAL B2B path'],
+    ['ALPHASWARM_USER_OAUTH_ENABLED', 'the per-user OAuth wizard'],
+    ['ALPHASWARM_AUTH_AUDIT_ENABLED', 'the security audit ledger'],
+  ];
+  for (const [variable, feature] of flags) {
+    if (bool(env[variable] as string)) throw notYet(variable, feature);
+  }
+  const secrets: [keyof Env, string][] = [
+    ['ALPHASWARM_AUTH0_MGMT_API_AUDIENCE', 'the Auth0 Management API client'],
+    ['ALPHASWARM_AUTH0_MGMT_API_CLIENT_ID', 'the Auth0 Management API client'],
+    ['ALPHASWARM_AUTH0_MGMT_API_CLIENT_SECRET', 'the Auth0 Management API client'],
+    ['ALPHASWARM_AUTH0_LOG_STREAM_SECRET', 'the Auth0 log-stream webhook'],
+    ['ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID', 'delegated agent token exchange'],
+    ['ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET', 'delegated agent token exchange'],
+  ];
+  for (const [variable, feature] of secrets) {
+    if (env[variable] !== undefined) throw notYet(variable, feature);
+  }
+  if (env.ALPHASWARM_TENANCY_RLS_ENFORCE === 'strict') {
+    throw notYet('ALPHASWARM_TENANCY_RLS_ENFORCE', 'row-level security (strict)');
+  }
+  if (env.ALPHASWARM_MCP_REQUIRE_RFC8707 === 'strict') {
+    throw notYet('ALPHASWARM_MCP_REQUIRE_RFC8707', 'the MCP servers (strict RFC 8707 audiences)');
+  }
+}
+
+function parseAlgorithms(csv: string): SigningAlgorithm[] {
+  const names = csv
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+      'is empty; set it to RS256 (or a CSV of RS/PS/ES algorithms)',
+    );
+  }
+  for (const name of names) {
+    if (/^none$/i.test(name) || /^HS/i.test(name)) {
+      throw new ConfigError(
+        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+        `${name} is refused: only asymmetric algorithms are accepted (RS256, PS256, ES256, …)`,
+      );
+    }
+    if (name === 'EdDSA') {
+      throw new ConfigError(
+        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+        'EdDSA is not supported by the token verifier yet; use RS256, PS256 or ES256',
+      );
+    }
+    if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+        `${name} is not a supported algorithm; use a CSV of ${ASYMMETRIC_ALGORITHMS.join(', ')}`,
+      );
+    }
+  }
+  return [...new Set(names)] as SigningAlgorithm[];
+}
+
+function issuerAndAudience(env: Env, provider: Provider, port: number): { issuer: string; audience: string } {
+  if (provider === 'local') {
+    if (env.ALPHASWARM_AUTH_OIDC_ISSUER === undefined && port === 0) {
+      throw new ConfigError(
+        'ALPHASWARM_AUTH_OIDC_ISSUER',
+        'required under the local provider when PORT=0 (the issuer URL must name the port); set it or choose a PORT',
+      );
+    }
+    return {
+      issuer: env.ALPHASWARM_AUTH_OIDC_ISSUER ?? `http://127.0.0.1:${port}/`,
+      audience: env.ALPHASWARM_AUTH_OIDC_AUDIENCE ?? LOCAL_DEFAULT_AUDIENCE,
+    };
+  }
+  if (env.ALPHASWARM_AUTH_OIDC_ISSUER === undefined) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_OIDC_ISSUER',
+      `required with ALPHASWARM_AUTH_PROVIDER=${provider}; set it to the IdP's issuer, e.g. https://auth.example.com/`,
+    );
+  }
+  if (env.ALPHASWARM_AUTH_OIDC_AUDIENCE === undefined) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_OIDC_AUDIENCE',
+      `required with ALPHASWARM_AUTH_PROVIDER=${provider}; set it to the API identifier, e.g. https://api.example.com/`,
+    );
+  }
+  return { issuer: env.ALPHASWARM_AUTH_OIDC_ISSUER, audience: env.ALPHASWARM_AUTH_OIDC_AUDIENCE };
+}
+
+function parseLocalClients(json: string): LocalClient[] {
+  const problem = () =>
+    new ConfigError(
+      'ALPHASWARM_AUTH_LOCAL_CLIENTS',
+      'must be a JSON array of {"client_id","client_secret" (16+ characters),"permissions":[…]}',
+    );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw problem();
+  }
+  if (!Array.isArray(parsed)) throw problem();
+  const clients = parsed.map((entry: unknown): LocalClient => {
+    if (typeof entry !== 'object' || entry === null) throw problem();
+    const { client_id, client_secret, permissions } = entry as Record<string, unknown>;
+    if (typeof client_id !== 'string' || !/^[\w.-]{1,128}$/.test(client_id)) throw problem();
+    if (typeof client_secret !== 'string' || client_secret.length < 16) throw problem();
+    if (!Array.isArray(permissions) || !permissions.every((p) => typeof p === 'string')) throw problem();
+    return { clientId: client_id, clientSecret: client_secret, permissions: permissions };
+  });
+  if (new Set(clients.map((client) => client.clientId)).size !== clients.length) throw problem();
+  return clients;
+}
+
+function positive(variable: string, value: string): number {
+  const seconds = int(value);
+  if (seconds <= 0) throw new ConfigError(variable, 'must be at least 1 second');
+  return seconds;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

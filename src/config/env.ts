@@ -1,0 +1,236 @@
+import { IsIn, IsOptional, IsUrl, Matches, MaxLength } from 'class-validator';
+
+/**
+ * Every environment variable the service reads, as the raw strings it was given.
+ *
+ * This class is the only description of the environment: `loadConfig` validates an instance of it and
+ * turns it into the typed `AppConfig`; the README's variable table is checked against it by a test.
+ * A field's initializer is its default; `undefined` means "unset unless the operator sets it".
+ * Cross-field rules (production, provider-specific requirements, unimplemented features) live in
+ * `app-config.ts`, because they need more than one field to decide.
+ */
+const BOOLEAN = ['true', 'false', '1', '0'];
+const WHOLE_SECONDS = /^\d{1,9}$/;
+const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+
+/** Messages name the variable first so the boot error is one readable line. */
+const oneOf = (name: string, values: string[]) => ({
+  message: `${name}: must be one of ${values.join(' | ')}`,
+});
+const seconds = (name: string, example: number) => ({
+  message: `${name}: must be a whole number of seconds (0 or more), e.g. ${example}`,
+});
+const url = (name: string) => ({ message: `${name}: must be an absolute http(s) URL` });
+
+export class Env {
+  // ── Process ──────────────────────────────────────────────────────────────────────────────
+  /** `development`, `test` or `production`; production refuses the local provider and in-process jobs. */
+  @IsIn(['development', 'test', 'production'], oneOf('NODE_ENV', ['development', 'test', 'production']))
+  NODE_ENV = 'development';
+
+  /** TCP port of the HTTP server. */
+  @Matches(/^\d{1,5}$/, { message: 'PORT: must be a port number, e.g. 3000' })
+  PORT = '3000';
+
+  /** Bind address; unset means 127.0.0.1 under the local provider (it mints tokens) and 0.0.0.0 otherwise. */
+  @IsOptional()
+  @Matches(/^[0-9a-fA-F.:]+$|^localhost$/, { message: 'HOST: must be an IP address such as 0.0.0.0' })
+  HOST?: string = undefined;
+
+  /** Postgres connection URL; unset means the embedded database under ALPHASWARM_DATA_DIR. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL: must be a postgres:// URL' })
+  DATABASE_URL?: string = undefined;
+
+  /** Redis connection URL; unset means jobs run in-process (refused in production). */
+  @IsOptional()
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL: must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string = undefined;
+
+  /** Folder of the embedded database (used only when DATABASE_URL is unset). */
+  @MaxLength(4096)
+  ALPHASWARM_DATA_DIR = '.data';
+
+  /** Run migrations at boot. */
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_DB_MIGRATE', BOOLEAN))
+  ALPHASWARM_DB_MIGRATE = 'true';
+
+  /** Log level of the JSON logs. */
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    message: 'ALPHASWARM_LOG_LEVEL: must be one of fatal | error | warn | info | debug | trace | silent',
+  })
+  ALPHASWARM_LOG_LEVEL = 'info';
+
+  // ── Identity provider ────────────────────────────────────────────────────────────────────
+  /** `local` (the service is its own dev issuer), `auth0` or `oidc`. */
+  @IsIn(['local', 'auth0', 'oidc'], oneOf('ALPHASWARM_AUTH_PROVIDER', ['local', 'auth0', 'oidc']))
+  ALPHASWARM_AUTH_PROVIDER = 'local';
+
+  /** Legacy switch; authentication cannot be turned off (`false` is refused: use ALPHASWARM_AUTH_ENFORCE=permissive). */
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH_REQUIRED', BOOLEAN))
+  ALPHASWARM_AUTH_REQUIRED = 'true';
+
+  /** `strict` (no token → 401) or `permissive` (rollout: anonymous served and counted as would-be denies). */
+  @IsIn(['strict', 'permissive'], oneOf('ALPHASWARM_AUTH_ENFORCE', ['strict', 'permissive']))
+  ALPHASWARM_AUTH_ENFORCE = 'strict';
+
+  /** Token issuer. Required for auth0/oidc; under local it defaults to http://127.0.0.1:<PORT>/. */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_AUTH_OIDC_ISSUER'))
+  ALPHASWARM_AUTH_OIDC_ISSUER?: string = undefined;
+
+  /** Audience (API identifier) every access token must carry. Required for auth0/oidc. */
+  @IsOptional()
+  @MaxLength(2048)
+  ALPHASWARM_AUTH_OIDC_AUDIENCE?: string = undefined;
+
+  /** SPA client id: a token whose only audience is this id is an ID token and is refused. */
+  @IsOptional()
+  @MaxLength(256)
+  ALPHASWARM_AUTH_OIDC_CLIENT_ID?: string = undefined;
+
+  /** Must stay empty: the SPA is a public client and a resource server needs no client secret. */
+  @IsOptional()
+  ALPHASWARM_AUTH_OIDC_CLIENT_SECRET?: string = undefined;
+
+  /** Accepted signing algorithms (CSV of RS/PS/ES 256/384/512). `none` and HS* are refused. */
+  @MaxLength(256)
+  ALPHASWARM_AUTH_OIDC_ALGORITHMS = 'RS256';
+
+  /** JWKS location; unset means <issuer>/.well-known/jwks.json. */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_AUTH_JWKS_URI'))
+  ALPHASWARM_AUTH_JWKS_URI?: string = undefined;
+
+  /** Clock skew tolerated on exp/nbf/iat. */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH_CLOCK_SKEW_SECONDS', 30))
+  ALPHASWARM_AUTH_CLOCK_SKEW_SECONDS = '30';
+
+  /** Namespace of the custom claims (org_id, workspace_id, roles, …). */
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_AUTH_CLAIMS_NAMESPACE'))
+  ALPHASWARM_AUTH_CLAIMS_NAMESPACE = 'https://alphaswarm.internal/';
+
+  /** Further claim namespaces read after the primary one (CSV). */
+  @IsOptional()
+  @MaxLength(2048)
+  ALPHASWARM_AUTH_CLAIMS_NAMESPACE_ALIASES?: string = undefined;
+
+  /** Allows the local provider with NODE_ENV=production (for throwaway demo stacks only). */
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH_ALLOW_LOCAL_IN_PRODUCTION', BOOLEAN))
+  ALPHASWARM_AUTH_ALLOW_LOCAL_IN_PRODUCTION = 'false';
+
+  // ── Local provider ───────────────────────────────────────────────────────────────────────
+  /** Lifetime of tokens from the dev login and `npm run token`. */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH_LOCAL_TOKEN_TTL_SECONDS', 3600))
+  ALPHASWARM_AUTH_LOCAL_TOKEN_TTL_SECONDS = '3600';
+
+  /** client_credentials clients of the local issuer, JSON: [{"client_id","client_secret","permissions":[…]}]. */
+  @MaxLength(65536)
+  ALPHASWARM_AUTH_LOCAL_CLIENTS = '[]';
+
+  // ── Auth0 Management API (not implemented yet: refused when set) ─────────────────────────
+  @IsOptional() ALPHASWARM_AUTH0_MGMT_API_AUDIENCE?: string = undefined;
+  @IsOptional() ALPHASWARM_AUTH0_MGMT_API_CLIENT_ID?: string = undefined;
+  @IsOptional() ALPHASWARM_AUTH0_MGMT_API_CLIENT_SECRET?: string = undefined;
+
+  // ── M2M ──────────────────────────────────────────────────────────────────────────────────
+  /** Accept client-credentials (M2M) tokens. */
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH_M2M_ENABLED', BOOLEAN))
+  ALPHASWARM_AUTH_M2M_ENABLED = 'true';
+
+  /** Audience M2M tokens may carry instead of the API audience; unset means the API audience. */
+  @IsOptional()
+  @MaxLength(2048)
+  ALPHASWARM_AUTH_M2M_AUDIENCE?: string = undefined;
+
+  /** Lifetime of client_credentials tokens minted by the local issuer. */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS', 900))
+  ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS = '900';
+
+  // ── DPoP (not implemented yet: `true` is refused) ────────────────────────────────────────
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH0_DPOP_ENABLED', BOOLEAN))
+  ALPHASWARM_AUTH0_DPOP_ENABLED = 'false';
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH0_DPOP_REQUIRED', BOOLEAN))
+  ALPHASWARM_AUTH0_DPOP_REQUIRED = 'false';
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_DPOP_ENFORCEMENT_ENABLED', BOOLEAN))
+  ALPHASWARM_DPOP_ENFORCEMENT_ENABLED = 'false';
+
+  // ── Step-up (RFC 9470) ───────────────────────────────────────────────────────────────────
+  /** `@StepUp` routes demand a fresh MFA authentication. */
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH_STEP_UP_ENABLED', BOOLEAN))
+  ALPHASWARM_AUTH_STEP_UP_ENABLED = 'true';
+
+  /** Default max age of the MFA authentication on `@StepUp` routes. */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH_STEP_UP_DEFAULT_MAX_AGE', 180))
+  ALPHASWARM_AUTH_STEP_UP_DEFAULT_MAX_AGE = '180';
+
+  // ── Auth0 log stream (not implemented yet: the secret is refused when set) ───────────────
+  @IsOptional() ALPHASWARM_AUTH0_LOG_STREAM_SECRET?: string = undefined;
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH0_LOG_STREAM_MAX_AGE_SECONDS', 86400))
+  ALPHASWARM_AUTH0_LOG_STREAM_MAX_AGE_SECONDS = '86400';
+
+  // ── Delegated agent tokens (not implemented yet: enabling is refused) ────────────────────
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED', BOOLEAN))
+  ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED = 'false';
+  @IsOptional() ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID?: string = undefined;
+  @IsOptional() ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET?: string = undefined;
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH_AGENT_DELEGATION_TTL_SECONDS', 300))
+  ALPHASWARM_AUTH_AGENT_DELEGATION_TTL_SECONDS = '300';
+
+  // ── Legacy Entra MSAL B2B (not implemented: `true` is refused) ───────────────────────────
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH_MSAL_B2B_ENABLED', BOOLEAN))
+  ALPHASWARM_AUTH_MSAL_B2B_ENABLED = 'false';
+
+  // ── Tenancy ──────────────────────────────────────────────────────────────────────────────
+  /** Which organizations new users land in: `personal` (B2C), `institutional` (B2B) or `hybrid`. */
+  @IsIn(
+    ['personal', 'institutional', 'hybrid'],
+    oneOf('ALPHASWARM_TENANCY_DEFAULT_STRATEGY', ['personal', 'institutional', 'hybrid']),
+  )
+  ALPHASWARM_TENANCY_DEFAULT_STRATEGY = 'hybrid';
+
+  /** Postgres row-level security: `off` or `strict` (strict is refused until RLS lands). */
+  @IsIn(['off', 'strict'], oneOf('ALPHASWARM_TENANCY_RLS_ENFORCE', ['off', 'strict']))
+  ALPHASWARM_TENANCY_RLS_ENFORCE = 'off';
+
+  // ── MCP ──────────────────────────────────────────────────────────────────────────────────
+  /** Canonical resource URI of the Data MCP server (RFC 8707 audience). */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_MCP_DATA_CANONICAL_URI'))
+  ALPHASWARM_MCP_DATA_CANONICAL_URI?: string = undefined;
+
+  /** Canonical resource URI of the Codebase MCP server. */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_MCP_CODEBASE_CANONICAL_URI'))
+  ALPHASWARM_MCP_CODEBASE_CANONICAL_URI?: string = undefined;
+
+  /** `off` or `strict` (strict is refused until the MCP servers land). */
+  @IsIn(['off', 'strict'], oneOf('ALPHASWARM_MCP_REQUIRE_RFC8707', ['off', 'strict']))
+  ALPHASWARM_MCP_REQUIRE_RFC8707 = 'off';
+
+  // ── Per-user OAuth wizard (not implemented: `true` is refused) ───────────────────────────
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_USER_OAUTH_ENABLED', BOOLEAN))
+  ALPHASWARM_USER_OAUTH_ENABLED = 'false';
+
+  // ── Audit ledger (not implemented yet: `true` is refused) ────────────────────────────────
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH_AUDIT_ENABLED', BOOLEAN))
+  ALPHASWARM_AUTH_AUDIT_ENABLED = 'false';
+  @Matches(/^[1-9]\d{0,5}$/, {
+    message: 'ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS: must be a whole number of days (1 or more), e.g. 365',
+  })
+  ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS = '365';
+
+  // ── CLI (published at /auth/config so the CLI needs no copy-paste) ───────────────────────
+  @IsOptional() @MaxLength(256) ALPHASWARM_CLI_OIDC_DOMAIN?: string = undefined;
+  @IsOptional() @MaxLength(256) ALPHASWARM_CLI_OIDC_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(2048) ALPHASWARM_CLI_OIDC_AUDIENCE?: string = undefined;
+  @IsOptional() @MaxLength(256) ALPHASWARM_CLI_OIDC_ORGANIZATION?: string = undefined;
+  /** Read by the CLI on an operator's machine; the service only validates it and publishes it. */
+  @IsIn(['0', '1'], oneOf('ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK', ['0', '1']))
+  ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK = '0';
+}
+
+/** The names of every variable, in declaration order. */
+export function envNames(): (keyof Env)[] {
+  return Object.keys(new Env()) as (keyof Env)[];
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { parse as parseForm } from 'node:querystring';
+import type { Socket } from 'node:net';
+import { type Type, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/app-config';
+import type { DatabaseHandle } from './database/database';
+import { RequestError } from './identity/errors/request-error';
+import { JwksKeyStore } from './identity/jwt/jwks-key-store';
+
+/** A caller-supplied request id is kept only when it is short and plain; otherwise we make one. */
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function requestIdOf(request: IncomingMessage): string {
+  const supplied = request.headers['x-request-id'];
+  const id = typeof supplied === 'string' && REQUEST_ID.test(supplied) ? supplied : randomUUID();
+  // pino-http reads the id from the raw request, so every log line of the request carries it.
+  (request as IncomingMessage & { id: string }).id = id;
+  return id;
+}
+
+/**
+ * Errors Node's HTTP parser raises before a request exists (oversized headers, garbage on the wire) still
+ * get a JSON answer with a reason, instead of a bare status line.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify({
+    error: 'invalid_request',
+    error_description:
+      status === 431 ? 'The request headers are too large' : 'The request could not be parsed',
+    reason: 'invalid_request',
+    request_id: randomUUID(),
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Body parsers are ours (Nest's are off): a body that does not parse is refused with `malformed_body`,
+ * which Nest's own mapping would flatten into an anonymous 400.
+ */
+function registerBodyParsers(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    void parseJson(request, body as string, (error: Error | null, value?: unknown) => {
+      if (error)
+        done(new RequestError('malformed_body', 400, 'The request body is not valid JSON'), undefined);
+      else done(null, value);
+    });
+  });
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      done(null, { ...parseForm(body as string) });
+    },
+  );
+}
+
+export function fastifyAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    clientErrorHandler: answerClientError,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { maxParamLength: 256 },
+  });
+}
+
+/** Pipes, docs, hooks and shutdown: everything `main.ts` and the e2e tests must share. */
+export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      forbidUnknownValues: true,
+    }),
+  );
+  app.enableShutdownHooks();
+  registerBodyParsers(app);
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('AlphaSwarm Identity')
+      .setDescription('Identity and authorization service of the AlphaSwarm platform')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
+  return app;
+}
+
+/** Builds, configures and starts the service on an open database; the same path in main and in tests. */
+export async function startApp(
+  config: AppConfig,
+  database: DatabaseHandle,
+  /** Extra modules mounted beside the service's own (test fixtures). */
+  extra: readonly Type[] = [],
+): Promise<NestFastifyApplication> {
+  const module = AppModule.forRoot(config, database, extra);
+  const app = await NestFactory.create<NestFastifyApplication>(module, fastifyAdapter(), {
+    bufferLogs: true,
+    abortOnError: false,
+    bodyParser: false,
+  });
+  try {
+    configureApp(app);
+    await app.listen({ port: config.http.port, host: config.http.host });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  // After listen: under the local provider the JWKS is served by this very process.
+  app.get(JwksKeyStore).startWarming();
+  return app;
+}

@@ -1,0 +1,62 @@
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { DatabaseHandle } from '../database/database';
+import { MetricsService } from '../observability/metrics.service';
+
+export const DATABASE = Symbol('DATABASE');
+/** The shared Redis connection, or `null` when REDIS_URL is unset (development only). */
+export const REDIS = Symbol('REDIS');
+
+/** Closes what the core opened, after the HTTP server has stopped taking requests. */
+@Injectable()
+class CoreLifecycle implements OnApplicationShutdown {
+  constructor(
+    @Inject(DATABASE) private readonly database: DatabaseHandle,
+    @Inject(REDIS) private readonly redis: Redis | null,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.redis) this.redis.disconnect();
+    await this.database.close();
+  }
+}
+
+/** Configuration, the database, Redis and the metrics registry: what every module may use. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(config: AppConfig, database: DatabaseHandle): DynamicModule {
+    const redis = config.redis.url
+      ? new Redis(config.redis.url, {
+          lazyConnect: false,
+          // Fail fast instead of queueing commands while Redis is down: callers deny or answer 503.
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          connectTimeout: 2000,
+        })
+      : null;
+    // ioredis reconnects by itself; an unhandled 'error' event would crash the process instead.
+    redis?.on('error', () => undefined);
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: DATABASE, useValue: database },
+        { provide: DataSource, useValue: database.dataSource },
+        { provide: REDIS, useValue: redis },
+        MetricsService,
+        CoreLifecycle,
+      ],
+      exports: [APP_CONFIG, DATABASE, DataSource, REDIS, MetricsService],
+    };
+  }
+}

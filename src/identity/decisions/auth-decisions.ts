@@ -1,0 +1,48 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { Counter } from 'prom-client';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { MetricsService } from '../../observability/metrics.service';
+import type { AuthReason } from '../errors/reason-codes';
+import { routeTemplateOf } from '../request-context';
+
+export type Decision = 'allow' | 'deny' | 'would_deny';
+export type AllowReason = 'verified' | 'anonymous';
+
+/**
+ * Counts and logs every authorization decision: `alphaswarm_authz_decisions_total{decision,mode,reason,route}`.
+ * Under permissive mode an anonymous request counts twice: once `allow/anonymous` (it was served) and
+ * once `would_deny/<reason>` (strict mode would have refused it). The rollout is done when the second
+ * stays at zero.
+ */
+@Injectable()
+export class AuthDecisions {
+  private readonly logger = new Logger('authz');
+  private readonly decisions: Counter<'decision' | 'mode' | 'reason' | 'route'>;
+  private readonly mode: string;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig, metrics: MetricsService) {
+    this.mode = config.auth.enforce;
+    this.decisions = metrics.counter(
+      'alphaswarm_authz_decisions_total',
+      'Authorization decisions by outcome, enforce mode, reason and route template',
+      ['decision', 'mode', 'reason', 'route'],
+    );
+  }
+
+  allow(request: FastifyRequest, reason: AllowReason): void {
+    this.decisions.inc({ decision: 'allow', mode: this.mode, reason, route: routeTemplateOf(request) });
+  }
+
+  deny(request: FastifyRequest, reason: AuthReason): void {
+    const route = routeTemplateOf(request);
+    this.decisions.inc({ decision: 'deny', mode: this.mode, reason, route });
+    this.logger.log({ event: 'authz_deny', reason, route, method: request.method });
+  }
+
+  wouldDeny(request: FastifyRequest, reason: AuthReason): void {
+    const route = routeTemplateOf(request);
+    this.decisions.inc({ decision: 'would_deny', mode: this.mode, reason, route });
+    this.logger.warn({ event: 'authz_would_deny', reason, route, method: request.method });
+  }
+}

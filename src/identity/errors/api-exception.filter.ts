@@ -1,0 +1,147 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthDecisions } from '../decisions/auth-decisions';
+import { AuthError, OAuthError } from './auth-error';
+import type { RequestReason } from './reason-codes';
+import { RequestError } from './request-error';
+
+interface ErrorBody {
+  error: string;
+  error_description: string;
+  reason: string;
+  request_id: string;
+}
+
+const REQUEST_ERRORS: Record<number, [RequestReason, string]> = {
+  400: ['invalid_request', 'The request is invalid'],
+  404: ['not_found', 'No such route'],
+  405: ['method_not_allowed', 'Method not allowed'],
+  413: ['payload_too_large', 'The request body is too large'],
+  415: ['unsupported_media_type', 'Unsupported content type'],
+  431: ['invalid_request', 'The request headers are too large'],
+  503: ['service_unavailable', 'The service is not available'],
+};
+
+/**
+ * The only writer of error responses. `AuthError` → 401/403 with an RFC 6750 `WWW-Authenticate` header;
+ * `OAuthError` → RFC 6749 token-endpoint error; client errors (validation, unparsable bodies, unknown
+ * routes) → 4xx with a reason; anything else → logged with the request id and answered
+ * `500 server_error`, never with a stack or a library message.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  constructor(private readonly decisions: AuthDecisions) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const requestId = String(request.id);
+
+    if (exception instanceof AuthError) {
+      this.decisions.deny(request, exception.reason);
+      const challenge = challengeOf(exception);
+      if (challenge) void reply.header('www-authenticate', challenge);
+      send(reply, exception.status, {
+        error: bodyErrorOf(exception),
+        error_description: exception.message,
+        reason: exception.reason,
+        request_id: requestId,
+      });
+      return;
+    }
+
+    if (exception instanceof OAuthError) {
+      if (exception.status === 401) void reply.header('www-authenticate', 'Basic realm="alphaswarm"');
+      send(reply, exception.status, {
+        error: exception.error,
+        error_description: exception.message,
+        reason: exception.error,
+        request_id: requestId,
+      });
+      return;
+    }
+
+    if (exception instanceof RequestError) {
+      send(reply, exception.status, {
+        error: 'invalid_request',
+        error_description: exception.message,
+        reason: exception.reason,
+        request_id: requestId,
+      });
+      return;
+    }
+
+    const status = clientStatusOf(exception);
+    if (status !== undefined) {
+      const [reason, description] = REQUEST_ERRORS[status] ?? REQUEST_ERRORS[400];
+      send(reply, status, {
+        error: reason,
+        error_description: validationMessage(exception) ?? description,
+        reason,
+        request_id: requestId,
+      });
+      return;
+    }
+
+    this.logger.error({ err: exception, request_id: requestId }, 'unhandled error');
+    send(reply, 500, {
+      error: 'server_error',
+      error_description: 'The service failed to handle the request',
+      reason: 'server_error',
+      request_id: requestId,
+    });
+  }
+}
+
+function send(reply: FastifyReply, status: number, body: ErrorBody): void {
+  void reply
+    .status(status)
+    .header('cache-control', 'no-store')
+    .type('application/json; charset=utf-8')
+    .send(body);
+}
+
+function bodyErrorOf(error: AuthError): string {
+  if (error.reason === 'missing_token') return 'unauthorized';
+  if (error.reason === 'insufficient_scope' || error.reason === 'insufficient_user_authentication') {
+    return error.reason;
+  }
+  return error.status === 401 ? 'invalid_token' : 'forbidden';
+}
+
+/** RFC 6750 §3: no `error` attribute when no token was sent; `insufficient_scope` names the scope. */
+function challengeOf(error: AuthError): string | undefined {
+  if (error.reason === 'missing_token') return 'Bearer';
+  let code: string;
+  if (error.reason === 'insufficient_scope' || error.reason === 'insufficient_user_authentication')
+    code = error.reason;
+  else if (error.status === 401) code = 'invalid_token';
+  else return undefined;
+  const attributes = { error: code, error_description: error.message, ...error.challenge };
+  return `Bearer ${Object.entries(attributes)
+    .map(([name, value]) => `${name}="${value.replace(/["\\]/g, '')}"`)
+    .join(', ')}`;
+}
+
+/** The 4xx status of a client error (Nest's HttpException or Fastify's own errors), else undefined. */
+function clientStatusOf(exception: unknown): number | undefined {
+  let status: unknown;
+  if (exception instanceof HttpException) status = exception.getStatus();
+  else if (typeof exception === 'object' && exception !== null)
+    status = (exception as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** class-validator messages describe our own DTO fields, so they are safe to return. */
+function validationMessage(exception: unknown): string | undefined {
+  if (!(exception instanceof HttpException) || exception.getStatus() !== 400) return undefined;
+  const response = exception.getResponse();
+  const message =
+    typeof response === 'object' && response !== null
+      ? (response as { message?: unknown }).message
+      : undefined;
+  if (Array.isArray(message) && message.every((item) => typeof item === 'string')) return message.join('; ');
+  return undefined;
+}

@@ -1,0 +1,44 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import type { AppConfig } from '../config/app-config';
+import { AuthConfigController } from './auth-config.controller';
+import { AuthenticationGuard } from './authentication/authentication.guard';
+import { AuthDecisions } from './decisions/auth-decisions';
+import { DecisionInterceptor } from './decisions/decision.interceptor';
+import { ApiExceptionFilter } from './errors/api-exception.filter';
+import { AccessTokenRules } from './jwt/access-token-rules';
+import { JwksKeyStore } from './jwt/jwks-key-store';
+import { JwtStrategy } from './jwt/jwt.strategy';
+import { LocalIssuerModule } from './local/local-issuer.module';
+import { ScopeGuard } from './scope/scope.guard';
+
+/**
+ * Token validation, the principal, reason codes and the error filter, the access decorators and their
+ * guards. Global guards run in the order listed: authenticate → scope (later: step-up → org); each is a
+ * no-op on routes without its metadata.
+ */
+@Module({})
+export class IdentityModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: IdentityModule,
+      // Global: every module's routes are guarded by it and may read its decisions and key store.
+      global: true,
+      // The local issuer's routes exist only under the local provider: not hidden, absent.
+      imports: [PassportModule, ...(config.auth.provider === 'local' ? [LocalIssuerModule] : [])],
+      controllers: [AuthConfigController],
+      providers: [
+        JwksKeyStore,
+        AccessTokenRules,
+        JwtStrategy,
+        AuthDecisions,
+        { provide: APP_GUARD, useClass: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: ScopeGuard },
+        { provide: APP_INTERCEPTOR, useClass: DecisionInterceptor },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
+      exports: [JwksKeyStore, AuthDecisions],
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from './principal';
+import { AuthError } from './errors/auth-error';
+
+/** What authentication leaves on the request. One field, not six. */
+export interface AuthenticatedRequest extends FastifyRequest {
+  principal?: Principal;
+  /** The bearer token string, only between the guard and the JWT strategy. */
+  bearerToken?: string;
+}
+
+export function requestOf(context: ExecutionContext): AuthenticatedRequest {
+  return context.switchToHttp().getRequest<AuthenticatedRequest>();
+}
+
+/** The principal of an authenticated request; throws `missing_token` if authentication did not run. */
+export function principalOf(context: ExecutionContext): Principal {
+  const principal = requestOf(context).principal;
+  if (!principal) throw new AuthError('missing_token');
+  return principal;
+}
+
+/** The route template (`/tenancy/orgs/:orgId`), never the raw path: metric labels stay bounded. */
+export function routeTemplateOf(request: FastifyRequest): string {
+  return request.routeOptions?.url ?? 'unmatched';
+}

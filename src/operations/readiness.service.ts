@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { DATABASE, REDIS } from '../core/core.module';
+import type { DatabaseHandle } from '../database/database';
+import { JwksKeyStore } from '../identity/jwt/jwks-key-store';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+export interface Readiness {
+  status: 'ready' | 'not_ready';
+  /** The checks that failed, by name. */
+  not_ready: string[];
+  provider: string;
+  enforce_mode: string;
+  checks: {
+    database: { status: 'ok' | 'down'; kind: string; error?: string };
+    redis: { status: 'ok' | 'down' | 'not_configured'; error?: string };
+    jwks: { status: 'warm' | 'cold'; uri: string; last_fetch_at: string | null; error?: string };
+    jobs: { runner: 'bull' | 'in-process' };
+  };
+}
+
+/** Answers "can this instance serve traffic": the database, Redis (when configured) and a warm JWKS. */
+@Injectable()
+export class ReadinessService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DATABASE) private readonly database: DatabaseHandle,
+    @Inject(REDIS) private readonly redis: Redis | null,
+    private readonly jwks: JwksKeyStore,
+  ) {}
+
+  async check(): Promise<Readiness> {
+    const [database, redis] = await Promise.all([this.checkDatabase(), this.checkRedis()]);
+    const keys = this.jwks.status();
+    const jwks = {
+      status: keys.warm ? ('warm' as const) : ('cold' as const),
+      uri: keys.uri,
+      last_fetch_at: keys.lastFetchAt ?? null,
+      ...(keys.lastError ? { error: keys.lastError } : {}),
+    };
+    const notReady = [
+      ...(database.status === 'down' ? ['database'] : []),
+      ...(redis.status === 'down' ? ['redis'] : []),
+      ...(jwks.status === 'cold' ? ['jwks'] : []),
+    ];
+    return {
+      status: notReady.length === 0 ? 'ready' : 'not_ready',
+      not_ready: notReady,
+      provider: this.config.auth.provider,
+      enforce_mode: this.config.auth.enforce,
+      checks: { database, redis, jwks, jobs: { runner: this.redis ? 'bull' : 'in-process' } },
+    };
+  }
+
+  private async checkDatabase(): Promise<Readiness['checks']['database']> {
+    try {
+      await withTimeout(this.database.dataSource.query('SELECT 1'));
+      return { status: 'ok', kind: this.database.kind };
+    } catch (error) {
+      return { status: 'down', kind: this.database.kind, error: messageOf(error) };
+    }
+  }
+
+  private async checkRedis(): Promise<Readiness['checks']['redis']> {
+    if (!this.redis) return { status: 'not_configured' };
+    const redis = this.redis;
+    try {
+      // Right after boot (or a reconnect) the client may still be connecting: give it the check's time.
+      if (redis.status !== 'ready') {
+        await withTimeout(new Promise<void>((resolve) => redis.once('ready', () => resolve())));
+      }
+      await withTimeout(redis.ping());
+      return { status: 'ok' };
+    } catch (error) {
+      return { status: 'down', error: messageOf(error) };
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

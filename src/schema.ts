@@ -1,0 +1,13 @@
+import type { DatabaseSchema } from './database/database';
+import { LocalSigningKey } from './identity/local/signing-key.entity';
+import { Membership } from './tenancy/memberships/membership.entity';
+import { Organization } from './tenancy/organizations/organization.entity';
+import { User } from './tenancy/users/user.entity';
+import { Workspace } from './tenancy/workspaces/workspace.entity';
+import { CreateIdentityCore1764064800000 } from '../migrations/1764064800000-CreateIdentityCore';
+
+/** Every entity and migration, as classes (no globs: ts-jest and dist/ resolve them alike). */
+export const SCHEMA: DatabaseSchema = {
+  entities: [LocalSigningKey, Organization, Workspace, User, Membership],
+  migrations: [CreateIdentityCore1764064800000],
+};

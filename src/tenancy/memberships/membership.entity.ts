@@ -1,0 +1,44 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  type Relation,
+  Unique,
+} from 'typeorm';
+import { Organization } from '../organizations/organization.entity';
+import { User } from '../users/user.entity';
+
+export type ScopeKind = 'organization' | 'team' | 'workspace' | 'project' | 'lab';
+/** Ordered: a role on a scope applies to everything below it. */
+export const ROLES = ['viewer', 'member', 'admin', 'owner'] as const;
+export type Role = (typeof ROLES)[number];
+export type MembershipSource = 'manual' | 'invite' | 'idp_group' | 'jit';
+
+@Entity('memberships')
+@Unique('uq_memberships_user_scope', ['userId', 'scopeKind', 'scopeId'])
+@Index('ix_memberships_org', ['orgId'])
+@Check('ck_memberships_scope_kind', `scope_kind IN ('organization', 'team', 'workspace', 'project', 'lab')`)
+@Check('ck_memberships_role', `role IN ('viewer', 'member', 'admin', 'owner')`)
+@Check('ck_memberships_source', `source IN ('manual', 'invite', 'idp_group', 'jit')`)
+export class Membership {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column({ name: 'user_id', type: 'uuid' }) userId!: string;
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'fk_memberships_user' })
+  user!: Relation<User>;
+  /** Every membership belongs to one organization, whatever its scope: the tenant key. */
+  @Column({ name: 'org_id', type: 'uuid' }) orgId!: string;
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'org_id', foreignKeyConstraintName: 'fk_memberships_org' })
+  organization!: Relation<Organization>;
+  @Column({ name: 'scope_kind', type: 'text' }) scopeKind!: ScopeKind;
+  @Column({ name: 'scope_id', type: 'uuid' }) scopeId!: string;
+  @Column({ type: 'text' }) role!: Role;
+  @Column({ type: 'text' }) source!: MembershipSource;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Env, envNames } from '../../src/config/env';
+
+/** The README's configuration table, as `name → default cell`. */
+function readmeTable(): Map<string, string> {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'));
+  const rows = new Map<string, string>();
+  for (const line of section.split('\n')) {
+    const match = /^\|\s*`([A-Z0-9_]+)`\s*\|\s*([^|]*?)\s*\|/.exec(line);
+    if (match) rows.set(match[1], match[2].trim());
+  }
+  return rows;
+}
+
+describe('README configuration table', () => {
+  const table = readmeTable();
+  const defaults = new Env();
+
+  it('lists exactly the variables the config class reads', () => {
+    expect([...table.keys()].sort()).toEqual([...envNames()].sort());
+  });
+
+  it.each(envNames().map((name) => [name]))('gives the real default of %s', (name) => {
+    const value = defaults[name];
+    if (value === undefined) expect(table.get(name)).not.toMatch(/^`/);
+    else expect(table.get(name)).toBe(`\`${value}\``);
+  });
+});

@@ -1,0 +1,118 @@
+import { connect } from 'node:net';
+import { REASON_CODES } from '../../src/identity/errors/reason-codes';
+import { startTestApp, type TestApp } from '../support/app';
+import { FixtureModule } from '../support/fixture.module';
+
+/** Sends raw bytes and returns the raw response (for requests supertest refuses to build). */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(text));
+    let response = '';
+    socket.on('data', (chunk) => (response += chunk.toString()));
+    socket.on('end', () => resolve(response));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error('timeout')));
+  });
+}
+
+describe('bad input', () => {
+  let t: TestApp;
+  let validToken: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({}, [FixtureModule]);
+    validToken = (
+      await t
+        .http()
+        .post('/auth/local/login')
+        .send({ permissions: ['read:portfolio'] })
+    ).body.access_token;
+  });
+  afterAll(() => t.close());
+
+  function expectClientError(
+    res: { status: number; body: Record<string, unknown>; text: string },
+    reason: string,
+  ) {
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.body.reason).toBe(reason);
+    expect(REASON_CODES).toContain(res.body.reason);
+    expect(typeof res.body.request_id).toBe('string');
+    expect(res.text).not.toMatch(/\bat \S+ \(|Error:|node_modules/);
+  }
+
+  const malformedHeaders: [string, string][] = [
+    ['no scheme', validToken],
+    ['two tokens', 'Bearer aaa.bbb.ccc ddd.eee.fff'],
+    ['Basic', 'Basic dXNlcjpwYXNz'],
+    ['empty Bearer', 'Bearer '],
+    ['scheme only', 'Bearer'],
+    ['non-JWT string', 'Bearer not-a-jwt'],
+    ['two dots of nothing', 'Bearer ..'],
+    ['binary garbage', 'Bearer %%%$$$'],
+    ['a 7 KiB token', `Bearer ${'a'.repeat(7 * 1024)}.b.c`],
+  ];
+
+  it.each(malformedHeaders)('answers 401 malformed_token for %s', async (_name, header) => {
+    const value = header || `${validToken}`; // "no scheme": the bare token
+    const res = await t.http().get('/fixture/portfolio').set('Authorization', value);
+    expectClientError(res, 'malformed_token');
+    expect(res.status).toBe(401);
+  });
+
+  it('answers 401 for truncated tokens, at any cut', async () => {
+    for (const cut of [10, validToken.indexOf('.') + 1, validToken.lastIndexOf('.'), validToken.length - 5]) {
+      const res = await t
+        .http()
+        .get('/fixture/portfolio')
+        .set('Authorization', `Bearer ${validToken.slice(0, cut)}`);
+      expect(res.status).toBe(401);
+      expect(['malformed_token', 'invalid_signature']).toContain(res.body.reason);
+    }
+  });
+
+  it('answers a 64 KiB Authorization header with a 4xx JSON body, not a dropped connection', async () => {
+    const response = await rawRequest(
+      t.config.http.port,
+      `GET /fixture/portfolio HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(64 * 1024)}\r\n\r\n`,
+    );
+    expect(response).toMatch(/^HTTP\/1\.1 431 /);
+    const body = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+    expect(REASON_CODES).toContain(body.reason);
+  });
+
+  it('answers garbage on the wire with 400', async () => {
+    const response = await rawRequest(t.config.http.port, 'NOT HTTP AT ALL\r\n\r\n');
+    expect(response).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  it('answers a JSON body that does not parse with 400 malformed_body', async () => {
+    for (const body of ['{bad', '{"a":', '']) {
+      const res = await t.http().post('/auth/local/login').set('content-type', 'application/json').send(body);
+      expectClientError(res, 'malformed_body');
+      expect(res.status).toBe(400);
+    }
+  });
+
+  it('answers a body over 1 MiB with 413 and an unknown content type with 415', async () => {
+    const big = await t
+      .http()
+      .post('/auth/local/login')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ sub: 'x'.repeat(1100 * 1024) }));
+    expectClientError(big, 'payload_too_large');
+    const csv = await t.http().post('/auth/local/login').set('content-type', 'text/csv').send('a,b');
+    expectClientError(csv, 'unsupported_media_type');
+  });
+
+  it('answers unknown routes with 404 not_found', async () => {
+    expectClientError(await t.http().get('/no/such/route'), 'not_found');
+  });
+
+  it('keeps serving after all of the above', async () => {
+    const res = await t.http().get('/fixture/portfolio').set('Authorization', `Bearer ${validToken}`);
+    expect(res.status).toBe(200);
+    expect((await t.http().get('/healthz')).status).toBe(200);
+  });
+});

@@ -1,0 +1,235 @@
+import { exportSPKI, SignJWT, UnsecuredJWT } from 'jose';
+import { REASON_CODES } from '../../src/identity/errors/reason-codes';
+import { startTestApp, type TestApp } from '../support/app';
+import { FixtureModule } from '../support/fixture.module';
+import { newKey, rawJwt, TestIssuer } from '../support/issuer';
+
+const NS = 'https://alphaswarm.internal/';
+
+describe('token validation against an external OIDC issuer', () => {
+  let issuer: TestIssuer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    t = await startTestApp(
+      {
+        ...issuer.env(),
+        ALPHASWARM_AUTH_OIDC_CLIENT_ID: 'spa-client-id',
+        ALPHASWARM_AUTH_CLAIMS_NAMESPACE_ALIASES: 'https://alphaswarm/',
+      },
+      [FixtureModule],
+    );
+  });
+  afterAll(async () => {
+    await t.close();
+    await issuer.stop();
+  });
+
+  const whoami = (token: string) => t.http().get('/auth/whoami').set('Authorization', `Bearer ${token}`);
+
+  async function expectRefused(token: string, reason: string, status = 401) {
+    const res = await whoami(token);
+    expect([res.status, res.body.reason]).toEqual([status, reason]);
+    expect(REASON_CODES).toContain(res.body.reason);
+    if (status === 401) expect(res.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
+    return res;
+  }
+
+  it('accepts a valid token and answers the principal', async () => {
+    const token = await issuer.token({ permissions: ['read:portfolio'], scope: 'read:strategy' });
+    const res = await whoami(token);
+    expect(res.status).toBe(200);
+    expect(res.body.principal).toMatchObject({
+      actorType: 'user',
+      sub: 'auth0|alice',
+      permissions: ['read:portfolio', 'read:strategy'],
+    });
+  });
+
+  it('refuses a token for another audience', async () => {
+    await expectRefused(await issuer.token({ aud: 'https://someone-else/' }), 'wrong_audience');
+  });
+
+  it('accepts an audience array that contains the API audience', async () => {
+    const res = await whoami(await issuer.token({ aud: ['https://someone-else/', issuer.audience] }));
+    expect(res.status).toBe(200);
+  });
+
+  it('refuses a token from another issuer', async () => {
+    await expectRefused(await issuer.token({ iss: 'https://evil.example.com/' }), 'wrong_issuer');
+  });
+
+  it('accepts the issuer without its trailing slash (one slash is normalised)', async () => {
+    const res = await whoami(await issuer.token({ iss: issuer.url.slice(0, -1) }));
+    expect(res.status).toBe(200);
+  });
+
+  it('refuses the issuer with a second trailing slash', async () => {
+    await expectRefused(await issuer.token({ iss: `${issuer.url}/` }), 'wrong_issuer');
+  });
+
+  it('refuses an expired token', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefused(await issuer.token({ iat: now - 600, exp: now - 60 }), 'expired_token');
+  });
+
+  it('accepts a token expired within the clock skew', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await whoami(await issuer.token({ iat: now - 600, exp: now - 10 }))).status).toBe(200);
+  });
+
+  it('refuses a token without exp', async () => {
+    const claims = issuer.claims();
+    delete claims.exp;
+    await expectRefused(await issuer.signPayload(claims), 'malformed_token');
+  });
+
+  it('refuses exp given as a string', async () => {
+    await expectRefused(
+      await issuer.token({ exp: String(Math.floor(Date.now() / 1000) + 300) }),
+      'malformed_token',
+    );
+  });
+
+  it('refuses a token whose nbf is beyond the skew, and accepts one within it', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefused(await issuer.token({ nbf: now + 120 }), 'not_yet_valid');
+    expect((await whoami(await issuer.token({ nbf: now + 10 }))).status).toBe(200);
+  });
+
+  it('refuses a token issued in the future beyond the skew', async () => {
+    await expectRefused(await issuer.token({ iat: Math.floor(Date.now() / 1000) + 120 }), 'not_yet_valid');
+  });
+
+  it('refuses alg none in any spelling', async () => {
+    await expectRefused(new UnsecuredJWT(issuer.claims()).encode(), 'forbidden_algorithm');
+    for (const alg of ['None', 'nOnE']) {
+      await expectRefused(rawJwt({ alg, kid: issuer.key.kid }, issuer.claims()), 'forbidden_algorithm');
+    }
+  });
+
+  it('refuses HS256 signed with the public key as the secret (algorithm confusion)', async () => {
+    const pem = await exportSPKI(issuer.key.publicKey);
+    const forged = await new SignJWT(issuer.claims())
+      .setProtectedHeader({ alg: 'HS256', kid: issuer.key.kid })
+      .sign(new TextEncoder().encode(pem));
+    await expectRefused(forged, 'forbidden_algorithm');
+  });
+
+  it('refuses a token with an empty signature', async () => {
+    const [header, payload] = (await issuer.token()).split('.');
+    await expectRefused(`${header}.${payload}.`, 'invalid_signature');
+  });
+
+  it('refuses a token signed by another key under a published kid', async () => {
+    const stranger = await newKey();
+    const forged = await issuer.token({}, { key: { ...stranger, kid: issuer.key.kid } });
+    await expectRefused(forged, 'invalid_signature');
+  });
+
+  it('refuses a token with a changed payload', async () => {
+    const [header, , signature] = (await issuer.token()).split('.');
+    const payload = rawJwt({}, issuer.claims({ permissions: ['admin:cluster'] })).split('.')[1];
+    await expectRefused(`${header}.${payload}.${signature}`, 'invalid_signature');
+  });
+
+  it('refuses a kid the issuer does not publish', async () => {
+    const stranger = await newKey();
+    await expectRefused(await issuer.token({}, { key: stranger }), 'no_matching_key');
+  });
+
+  it('never fetches keys named by the token header (jku, jwk, x5u)', async () => {
+    const stranger = await newKey();
+    const forged = await issuer.token(
+      {},
+      {
+        key: stranger,
+        header: { jwk: stranger.publicJwk, jku: 'http://127.0.0.1:1/jwks.json', x5u: 'http://127.0.0.1:1/x' },
+      },
+    );
+    await expectRefused(forged, 'no_matching_key');
+  });
+
+  it('refuses a header with an unknown crit extension', async () => {
+    await expectRefused(await issuer.token({}, { header: { crit: ['b64'], b64: true } }), 'malformed_token');
+  });
+
+  it('refuses an ID token: one with a nonce, one typed as an ID token, one addressed to the SPA only', async () => {
+    await expectRefused(await issuer.token({ nonce: 'n-123' }), 'malformed_token');
+    await expectRefused(await issuer.token({}, { header: { typ: 'id_token+jwt' } }), 'malformed_token');
+    await expectRefused(await issuer.token({ aud: 'spa-client-id' }), 'wrong_audience');
+  });
+
+  it('refuses a correctly signed payload that is not a JSON object', async () => {
+    for (const payload of ['[1,2]', '"text"', '42', 'not json at all']) {
+      await expectRefused(await issuer.signBytes(payload), 'malformed_token');
+    }
+  });
+
+  it('refuses a correctly signed payload that is not UTF-8', async () => {
+    await expectRefused(await issuer.signBytes(Buffer.from([0xff, 0xfe, 0x7b, 0x7d])), 'malformed_token');
+  });
+
+  it('reads custom claims under the namespace, its alias, and Auth0 top-level org_id; the primary namespace wins', async () => {
+    const token = await issuer.token({
+      [`${NS}workspace_id`]: 'ws-primary',
+      'https://alphaswarm/workspace_id': 'ws-alias',
+      'https://alphaswarm/team_id': 'team-alias',
+      [`${NS}roles`]: ['admin'],
+      org_id: 'org_auth0',
+    });
+    const res = await whoami(token);
+    expect(res.body.principal).toMatchObject({
+      workspaceId: 'ws-primary',
+      teamId: 'team-alias',
+      orgId: 'org_auth0',
+      roles: ['admin'],
+    });
+  });
+
+  it('recognises an M2M token by gty and by a <client_id>@clients subject matching azp', async () => {
+    const byGrant = await whoami(
+      await issuer.token({ sub: 'svc-1@clients', azp: 'svc-1', gty: 'client-credentials' }),
+    );
+    expect(byGrant.body.principal).toMatchObject({ actorType: 'm2m', clientId: 'svc-1' });
+    const bySubject = await whoami(await issuer.token({ sub: 'svc-2@clients', azp: 'svc-2' }));
+    expect(bySubject.body.principal).toMatchObject({ actorType: 'm2m', clientId: 'svc-2' });
+  });
+
+  it('refuses an M2M subject whose client prefix differs from azp', async () => {
+    await expectRefused(await issuer.token({ sub: 'svc-1@clients', azp: 'svc-2' }), 'invalid_actor');
+  });
+
+  it('refuses a delegated agent token outside the MCP routes (agent_not_allowed)', async () => {
+    const token = await issuer.token({ act: { sub: 'agent|research', act: { sub: 'agent|planner' } } });
+    const res = await whoami(token);
+    expect([res.status, res.body.reason]).toEqual([403, 'agent_not_allowed']);
+  });
+
+  it('refuses an act claim that does not name an agent', async () => {
+    await expectRefused(await issuer.token({ act: { sub: 'auth0|mallory' } }), 'invalid_actor');
+    await expectRefused(await issuer.token({ act: 'agent|research' }), 'invalid_actor');
+    await expectRefused(await issuer.token({ act: { sub: 'agent|a', act: { sub: 42 } } }), 'invalid_actor');
+  });
+
+  it('refuses a DPoP-bound token presented as a plain bearer token', async () => {
+    await expectRefused(await issuer.token({ cnf: { jkt: 'thumbprint' } }), 'dpop_required');
+  });
+
+  it('answers 403 insufficient_scope naming the missing scope, and 200 with it', async () => {
+    const weak = await issuer.token({ permissions: ['read:portfolio'] });
+    const res = await t.http().get('/fixture/both').set('Authorization', `Bearer ${weak}`);
+    expect([res.status, res.body.reason]).toEqual([403, 'insufficient_scope']);
+    expect(res.headers['www-authenticate']).toContain('error="insufficient_scope"');
+    expect(res.headers['www-authenticate']).toContain('scope="read:portfolio read:strategy"');
+    const strong = await issuer.token({ permissions: ['read:portfolio'], scope: 'read:strategy' });
+    expect((await t.http().get('/fixture/both').set('Authorization', `Bearer ${strong}`)).status).toBe(200);
+  });
+
+  it('fetched the JWKS once for all of the above', () => {
+    // Unknown kids may refetch; everything signed with the published key came from the cache.
+    expect(issuer.jwksRequests).toBeGreaterThanOrEqual(1);
+    expect(issuer.jwksRequests).toBeLessThanOrEqual(4);
+  });
+});

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { adminDatabaseUrl } from './services';
+
+async function withAdmin<T>(work: (admin: Client) => Promise<T>): Promise<T> {
+  const admin = new Client({ connectionString: adminDatabaseUrl() });
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+let workerDatabase: Promise<string> | undefined;
+
+/**
+ * This Jest worker's database on the real Postgres (created once per worker; the app's own migrations
+ * run in it at boot, as in production). Suites in one worker share it, so they create their own rows.
+ */
+export function workerDatabaseUrl(): Promise<string> {
+  workerDatabase ??= withAdmin(async (admin) => {
+    const name = `alphaswarm_e2e_w${process.env.JEST_WORKER_ID ?? '0'}`;
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+    return adminDatabaseUrl(name);
+  });
+  return workerDatabase;
+}
+
+export interface ScratchDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** An empty database of its own, for tests that must see a first boot. */
+export async function scratchDatabase(): Promise<ScratchDatabase> {
+  const name = `alphaswarm_e2e_s${randomBytes(6).toString('hex')}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
+  return {
+    url: adminDatabaseUrl(name),
+    drop: () =>
+      withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+        () => undefined,
+      ),
+  };
+}
