@@ -5,6 +5,7 @@ import { CoreModule } from './core/core.module';
 import type { DatabaseHandle } from './database/database';
 import { IdentityModule } from './identity/identity.module';
 import { InternalModule } from './internal/internal.module';
+import { JobsModule } from './jobs/jobs.module';
 import { McpModule } from './mcp/mcp.module';
 import { loggingModule } from './observability/logging';
 import { OperationsModule } from './operations/operations.module';
@@ -20,6 +21,7 @@ export class AppModule {
         ...extra,
         CoreModule.forRoot(config, database),
         loggingModule(config),
+        JobsModule.forRoot(config),
         IdentityModule.forRoot(config),
         AuditModule,
         TenancyModule,

@@ -33,6 +33,7 @@ export interface AppConfig {
   readonly http: { readonly port: number; readonly host: string };
   readonly database: { readonly url?: string; readonly dataDir: string; readonly migrate: boolean };
   readonly redis: { readonly url?: string };
+  readonly jobs: { readonly queuePrefix: string };
   readonly logLevel: LogLevel;
   readonly auth: {
     readonly provider: Provider;
@@ -203,6 +204,7 @@ function build(env: Env): AppConfig {
       migrate: bool(env.ALPHASWARM_DB_MIGRATE),
     },
     redis: { url: env.REDIS_URL },
+    jobs: { queuePrefix: env.ALPHASWARM_JOBS_QUEUE_PREFIX },
     logLevel: env.ALPHASWARM_LOG_LEVEL as LogLevel,
     auth: {
       provider,

@@ -47,6 +47,12 @@ export class Env {
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL: must be a redis:// or rediss:// URL' })
   REDIS_URL?: string = undefined;
 
+  /** Prefix of the job queue's Redis keys: deployments sharing one Redis must each have their own. */
+  @Matches(/^[\w.:-]{1,64}$/, {
+    message: 'ALPHASWARM_JOBS_QUEUE_PREFIX: must be 1-64 letters, digits, . : _ or -',
+  })
+  ALPHASWARM_JOBS_QUEUE_PREFIX = 'alphaswarm';
+
   /** Folder of the embedded database (used only when DATABASE_URL is unset). */
   @MaxLength(4096)
   ALPHASWARM_DATA_DIR = '.data';

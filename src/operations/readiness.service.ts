@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, REDIS } from '../core/core.module';
 import type { DatabaseHandle } from '../database/database';
 import { JwksKeyStore } from '../identity/jwt/jwks-key-store';
+import { JOB_QUEUE, type JobQueue } from '../jobs/job-queue';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -29,6 +30,7 @@ export class ReadinessService {
     @Inject(DATABASE) private readonly database: DatabaseHandle,
     @Inject(REDIS) private readonly redis: Redis | null,
     private readonly jwks: JwksKeyStore,
+    @Inject(JOB_QUEUE) private readonly jobs: JobQueue,
   ) {}
 
   async check(): Promise<Readiness> {
@@ -50,7 +52,7 @@ export class ReadinessService {
       not_ready: notReady,
       provider: this.config.auth.provider,
       enforce_mode: this.config.auth.enforce,
-      checks: { database, redis, jwks, jobs: { runner: this.redis ? 'bull' : 'in-process' } },
+      checks: { database, redis, jwks, jobs: { runner: this.jobs.runner } },
     };
   }
 

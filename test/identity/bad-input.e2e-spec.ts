@@ -43,7 +43,7 @@ describe('bad input', () => {
   }
 
   const malformedHeaders: [string, string][] = [
-    ['no scheme', validToken],
+    ['no scheme', '<the valid token, bare>'],
     ['two tokens', 'Bearer aaa.bbb.ccc ddd.eee.fff'],
     ['Basic', 'Basic dXNlcjpwYXNz'],
     ['empty Bearer', 'Bearer '],
@@ -55,7 +55,7 @@ describe('bad input', () => {
   ];
 
   it.each(malformedHeaders)('answers 401 malformed_token for %s', async (_name, header) => {
-    const value = header || `${validToken}`; // "no scheme": the bare token
+    const value = header === '<the valid token, bare>' ? validToken : header;
     const res = await t.http().get('/fixture/portfolio').set('Authorization', value);
     expectClientError(res, 'malformed_token');
     expect(res.status).toBe(401);
