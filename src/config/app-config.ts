@@ -166,12 +166,18 @@ function build(env: Env): AppConfig {
 
   const algorithms = parseAlgorithms(env.ALPHASWARM_AUTH_OIDC_ALGORITHMS);
   const { issuer, audience } = issuerAndAudience(env, provider, port);
-  if (production && !issuer.startsWith('https://')) {
-    throw new ConfigError('ALPHASWARM_AUTH_OIDC_ISSUER', 'must be an https:// URL with NODE_ENV=production');
+  if (production && !secureUrl(issuer)) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_OIDC_ISSUER',
+      'must be an https:// URL with NODE_ENV=production (http:// only on a loopback address)',
+    );
   }
   const jwksUri = env.ALPHASWARM_AUTH_JWKS_URI ?? `${withSlash(issuer)}.well-known/jwks.json`;
-  if (production && !jwksUri.startsWith('https://')) {
-    throw new ConfigError('ALPHASWARM_AUTH_JWKS_URI', 'must be an https:// URL with NODE_ENV=production');
+  if (production && !secureUrl(jwksUri)) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_JWKS_URI',
+      'must be an https:// URL with NODE_ENV=production (http:// only on a loopback address)',
+    );
   }
 
   const clients = parseLocalClients(env.ALPHASWARM_AUTH_LOCAL_CLIENTS);
@@ -391,6 +397,17 @@ function parseLocalClients(json: string): LocalClient[] {
   });
   if (new Set(clients.map((client) => client.clientId)).size !== clients.length) throw problem();
   return clients;
+}
+
+/** https, or plain http to a loopback address (a sidecar or a local IdP cannot be intercepted on the wire). */
+function secureUrl(url: string): boolean {
+  if (url.startsWith('https://')) return true;
+  try {
+    const { protocol, hostname } = new URL(url);
+    return protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
+  } catch {
+    return false;
+  }
 }
 
 function positive(variable: string, value: string): number {

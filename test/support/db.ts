@@ -12,6 +12,22 @@ async function withAdmin<T>(work: (admin: Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** This Jest run's id (set by globalSetup), so concurrent runs on one Postgres never share a database. */
+export function runId(): string {
+  return process.env.ALPHASWARM_TEST_RUN ?? 'adhoc';
+}
+
+/** Drops every database of one run. */
+export function dropRunDatabases(id: string): Promise<void> {
+  return withAdmin(async (admin) => {
+    const { rows } = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE $1`,
+      [`alphaswarm_e2e_${id}_%`],
+    );
+    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  });
+}
+
 let workerDatabase: Promise<string> | undefined;
 
 /**
@@ -20,7 +36,7 @@ let workerDatabase: Promise<string> | undefined;
  */
 export function workerDatabaseUrl(): Promise<string> {
   workerDatabase ??= withAdmin(async (admin) => {
-    const name = `alphaswarm_e2e_w${process.env.JEST_WORKER_ID ?? '0'}`;
+    const name = `alphaswarm_e2e_${runId()}_w${process.env.JEST_WORKER_ID ?? '0'}`;
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE "${name}"`);
     return adminDatabaseUrl(name);
@@ -35,7 +51,7 @@ export interface ScratchDatabase {
 
 /** An empty database of its own, for tests that must see a first boot. */
 export async function scratchDatabase(): Promise<ScratchDatabase> {
-  const name = `alphaswarm_e2e_s${randomBytes(6).toString('hex')}`;
+  const name = `alphaswarm_e2e_${runId()}_s${randomBytes(6).toString('hex')}`;
   await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
   return {
     url: adminDatabaseUrl(name),

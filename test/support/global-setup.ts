@@ -1,9 +1,10 @@
-import { Client } from 'pg';
-import { adminDatabaseUrl, POSTGRES, reachable, REDIS } from './services';
+import { randomBytes } from 'node:crypto';
+import { POSTGRES, reachable, REDIS } from './services';
 
 /**
  * The suites talk to the real Postgres and Redis. When either is down, stop at once with one line that
- * says what to start, instead of a wall of connection errors. Then drop the databases of earlier runs.
+ * says what to start, instead of a wall of connection errors. Each run names its databases with its own
+ * id (several runs may share this Postgres) and drops them in globalTeardown.
  */
 export default async function globalSetup(): Promise<void> {
   const [postgres, redis] = await Promise.all([
@@ -20,14 +21,6 @@ export default async function globalSetup(): Promise<void> {
     );
     process.exit(1);
   }
-  const admin = new Client({ connectionString: adminDatabaseUrl() });
-  await admin.connect();
-  try {
-    const { rows } = await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE 'alphaswarm_e2e_%'`,
-    );
-    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  // Workers inherit the environment of the process that ran globalSetup.
+  process.env.ALPHASWARM_TEST_RUN = randomBytes(4).toString('hex');
 }
