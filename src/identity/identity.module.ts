@@ -3,6 +3,8 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import type { AppConfig } from '../config/app-config';
 import { AuthConfigController } from './auth-config.controller';
+import { NoTokenRevocations, TOKEN_REVOCATIONS } from './cache/token-revocations';
+import { VerifiedTokenCache } from './cache/verified-token-cache';
 import { AuthenticationGuard } from './authentication/authentication.guard';
 import { AuthDecisions } from './decisions/auth-decisions';
 import { DecisionInterceptor } from './decisions/decision.interceptor';
@@ -30,6 +32,8 @@ export class IdentityModule {
       controllers: [AuthConfigController],
       providers: [
         JwksKeyStore,
+        VerifiedTokenCache,
+        { provide: TOKEN_REVOCATIONS, useClass: NoTokenRevocations },
         AccessTokenRules,
         JwtStrategy,
         AuthDecisions,
@@ -38,7 +42,7 @@ export class IdentityModule {
         { provide: APP_INTERCEPTOR, useClass: DecisionInterceptor },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
-      exports: [JwksKeyStore, AuthDecisions],
+      exports: [JwksKeyStore, AuthDecisions, VerifiedTokenCache, TOKEN_REVOCATIONS],
     };
   }
 }

@@ -41,6 +41,7 @@ export interface Principal {
   readonly authTime?: number;
   readonly tokenId?: string;
   readonly issuedAt?: number;
+  readonly notBefore?: number;
   readonly expiresAt?: number;
   readonly actor?: Actor;
   /** The `cnf.jkt` thumbprint of a DPoP-bound token. */

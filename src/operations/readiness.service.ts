@@ -17,12 +17,24 @@ export interface Readiness {
   checks: {
     database: { status: 'ok' | 'down'; kind: string; error?: string };
     redis: { status: 'ok' | 'down' | 'not_configured'; error?: string };
-    jwks: { status: 'warm' | 'cold'; uri: string; last_fetch_at: string | null; error?: string };
+    /** `stale`: the last fetch failed or is old, the last good keys still serve (ready, but look). */
+    jwks: {
+      status: 'warm' | 'stale' | 'cold';
+      uri: string;
+      keys: number;
+      last_fetch_at: string | null;
+      age_seconds: number | null;
+      error?: string;
+    };
     jobs: { runner: 'bull' | 'in-process' };
   };
 }
 
-/** Answers "can this instance serve traffic": the database, Redis (when configured) and a warm JWKS. */
+/**
+ * Answers "can this instance serve traffic": the database, Redis (when configured) and a JWKS fetched at
+ * least once. A stale JWKS (IdP unreachable since) keeps the instance ready: it still verifies tokens
+ * with the last good keys, and pulling every instance out of the load balancer would be worse.
+ */
 @Injectable()
 export class ReadinessService {
   constructor(
@@ -37,9 +49,11 @@ export class ReadinessService {
     const [database, redis] = await Promise.all([this.checkDatabase(), this.checkRedis()]);
     const keys = this.jwks.status();
     const jwks = {
-      status: keys.warm ? ('warm' as const) : ('cold' as const),
+      status: keys.status,
       uri: keys.uri,
+      keys: keys.keys,
       last_fetch_at: keys.lastFetchAt ?? null,
+      age_seconds: keys.ageSeconds ?? null,
       ...(keys.lastError ? { error: keys.lastError } : {}),
     };
     const notReady = [

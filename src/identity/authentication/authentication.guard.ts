@@ -1,11 +1,13 @@
-import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard, type IAuthModuleOptions } from '@nestjs/passport';
+import passport from 'passport';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { TOKEN_REVOCATIONS, type TokenRevocations } from '../cache/token-revocations';
+import { VerifiedTokenCache } from '../cache/verified-token-cache';
 import { AuthDecisions } from '../decisions/auth-decisions';
 import { AuthError } from '../errors/auth-error';
 import { readBearer } from '../jwt/bearer';
-import { JWT_STRATEGY, reasonOfJwtFailure } from '../jwt/jwt.strategy';
+import { JwtStrategy, reasonOfJwtFailure } from '../jwt/jwt.strategy';
 import { ANONYMOUS, type Principal } from '../principal';
 import { type AuthenticatedRequest, requestOf, routeTemplateOf } from '../request-context';
 import { ROUTE_ACCESS } from './route-access.decorators';
@@ -20,16 +22,17 @@ const ALWAYS_STRICT_PREFIXES = ['/_internal', '/mcp'];
  * credentials is always fully checked.
  */
 @Injectable()
-export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY) {
+export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly decisions: AuthDecisions,
-  ) {
-    super();
-  }
+    private readonly verified: VerifiedTokenCache,
+    @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
+    private readonly strategy: JwtStrategy,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride(ROUTE_ACCESS.PublicRoute, targets)) return true;
 
@@ -44,13 +47,14 @@ export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY) {
       throw new AuthError('missing_token');
     }
 
-    request.bearerToken = token;
-    try {
-      await super.canActivate(context);
-    } finally {
-      request.bearerToken = undefined;
+    let principal = this.verified.get(token);
+    if (!principal) {
+      principal = await this.verify(request, token);
+      this.verified.set(token, principal);
     }
-    const principal = request.principal as Principal;
+    request.principal = principal;
+    // Asked on every request, hit or miss: a revocation takes effect at once, not at cache expiry.
+    if (this.revocations.isRevoked(principal)) throw new AuthError('token_revoked');
     if (
       principal.actorType === 'agent' &&
       !this.reflector.getAllAndOverride(ROUTE_ACCESS.AgentsAllowedRoute, targets)
@@ -60,16 +64,29 @@ export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY) {
     return true;
   }
 
-  override getAuthenticateOptions(): IAuthModuleOptions {
-    return { session: false, property: 'principal' };
-  }
-
-  override handleRequest<TUser = Principal>(error: unknown, principal: unknown, info: unknown): TUser {
-    if (error instanceof AuthError) throw error;
-    // Anything else thrown while verifying is our fault, not the caller's: let the filter log it as a 500.
-    if (error) throw error instanceof Error ? error : new Error('authentication failed unexpectedly');
-    if (!principal) throw reasonOfJwtFailure(info);
-    return principal as TUser;
+  /**
+   * Runs passport-jwt through passport with this app's own strategy instance. Passport's registry of
+   * strategies by name is global to the process, so two app instances in one process (tests) would
+   * otherwise verify with whichever registered last, against the other's issuer.
+   */
+  private verify(request: AuthenticatedRequest, token: string): Promise<Principal> {
+    request.bearerToken = token;
+    return new Promise<Principal>((resolve, reject) => {
+      const authenticate = passport.authenticate(
+        this.strategy,
+        { session: false },
+        (error: unknown, principal: unknown, info: unknown) => {
+          try {
+            resolve(outcomeOf(error, principal, info));
+          } catch (failure) {
+            reject(asError(failure));
+          }
+        },
+      ) as (request: unknown, response: unknown, next: (error?: unknown) => void) => void;
+      authenticate(request, undefined, (error?: unknown) => reject(asError(error)));
+    }).finally(() => {
+      request.bearerToken = undefined;
+    });
   }
 
   /** Mutations, `/_internal/*`, `/mcp/*` and `@AlwaysStrict()` routes never serve anonymous callers. */
@@ -85,4 +102,17 @@ export class AuthenticationGuard extends AuthGuard(JWT_STRATEGY) {
       ]) === true
     );
   }
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error('authentication failed unexpectedly');
+}
+
+/** The principal, or the AuthError that says why there is none. */
+function outcomeOf(error: unknown, principal: unknown, info: unknown): Principal {
+  if (error instanceof AuthError) throw error;
+  // Anything else thrown while verifying is our fault, not the caller's: the filter logs it as a 500.
+  if (error) throw asError(error);
+  if (!principal) throw reasonOfJwtFailure(info);
+  return principal as Principal;
 }

@@ -3,6 +3,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import type { Actor, ActorLink, ActorType, Principal } from '../principal';
+import { segmentHasDuplicateMembers } from './strict-json';
 
 /** `typ` values of access tokens (RFC 9068 and the plain JWT that Auth0 issues). */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
@@ -25,16 +26,21 @@ export class AccessTokenRules {
   }
 
   /**
-   * Checks the token's shape and header before any key is looked up; returns the `kid`. The claims set
-   * must decode to a JSON object here, because the verifier would otherwise treat a non-object payload
-   * as a string and report a misleading audience error.
+   * Checks the token's shape and header before any key is looked up; returns the `kid` and `alg`. Both
+   * segments must be strict UTF-8 JSON objects without repeated member names; the claims set is checked
+   * here because the verifier would treat a non-object payload as a string and report a misleading
+   * audience error.
    */
-  checkHeader(token: string): string | undefined {
+  inspect(token: string): { kid?: string; alg: string } {
     let header: Claims;
     try {
       header = decodeProtectedHeader(token);
       decodeJwt(token);
     } catch {
+      throw new AuthError('malformed_token');
+    }
+    const [headerSegment, payloadSegment] = token.split('.');
+    if (segmentHasDuplicateMembers(headerSegment) || segmentHasDuplicateMembers(payloadSegment)) {
       throw new AuthError('malformed_token');
     }
     const { alg, typ, kid, crit } = header;
@@ -49,7 +55,7 @@ export class AccessTokenRules {
     if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 256)) {
       throw new AuthError('no_matching_key');
     }
-    return kid;
+    return { kid, alg };
   }
 
   /** Builds the frozen principal from a verified payload, or refuses the token. */
@@ -111,6 +117,7 @@ export class AccessTokenRules {
       authTime: optionalNumber(claims.auth_time),
       tokenId: optionalString(claims.jti),
       issuedAt: optionalNumber(claims.iat),
+      notBefore: optionalNumber(claims.nbf),
       expiresAt: claims.exp,
       actor,
       dpopJkt,

@@ -36,15 +36,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
         token: string,
         done: (error: unknown, key?: string | Buffer) => void,
       ) => {
-        let kid: string | undefined;
+        let header: { kid?: string; alg: string };
         try {
-          kid = rules.checkHeader(token);
+          header = rules.inspect(token);
         } catch (error) {
           done(error);
           return;
         }
-        keys.keyFor(kid).then(
-          // jsonwebtoken takes a parsed KeyObject (typed here as PEM): no PEM parsing per request.
+        keys.keyFor(header.kid, header.alg).then(
+          // jsonwebtoken takes a parsed KeyObject (typed here as PEM): no key parsing per request.
           (key) => done(null, key as unknown as Buffer),
           (error: unknown) => done(error),
         );

@@ -1,0 +1,26 @@
+import { startTestApp } from '../support/app';
+import { TestIssuer } from '../support/issuer';
+
+describe('several app instances in one process', () => {
+  it('each validates against its own issuer only', async () => {
+    const [first, second] = await Promise.all([TestIssuer.start(), TestIssuer.start()]);
+    const a = await startTestApp(first.env());
+    const b = await startTestApp(second.env());
+    try {
+      const whoami = (url: string, token: string) =>
+        fetch(`${url}/auth/whoami`, { headers: { authorization: `Bearer ${token}` } }).then(async (res) => ({
+          status: res.status,
+          reason: ((await res.json()) as { reason?: string }).reason,
+        }));
+      const fromFirst = await first.token();
+      const fromSecond = await second.token();
+      expect(await whoami(a.url, fromFirst)).toEqual({ status: 200, reason: undefined });
+      expect(await whoami(b.url, fromSecond)).toEqual({ status: 200, reason: undefined });
+      expect((await whoami(a.url, fromSecond)).status).toBe(401);
+      expect((await whoami(b.url, fromFirst)).status).toBe(401);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await Promise.all([first.stop(), second.stop()]);
+    }
+  });
+});
