@@ -14,10 +14,11 @@ import { JwksKeyStore } from './jwt/jwks-key-store';
 import { JwtStrategy } from './jwt/jwt.strategy';
 import { LocalIssuerModule } from './local/local-issuer.module';
 import { ScopeGuard } from './scope/scope.guard';
+import { StepUpGuard } from './step-up/step-up.guard';
 
 /**
  * Token validation, the principal, reason codes and the error filter, the access decorators and their
- * guards. Global guards run in the order listed: authenticate → scope (later: step-up → org); each is a
+ * guards. Global guards run in the order listed: authenticate → scope → step-up (later: org); each is a
  * no-op on routes without its metadata.
  */
 @Module({})
@@ -39,6 +40,7 @@ export class IdentityModule {
         AuthDecisions,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_GUARD, useClass: ScopeGuard },
+        { provide: APP_GUARD, useClass: StepUpGuard },
         { provide: APP_INTERCEPTOR, useClass: DecisionInterceptor },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],

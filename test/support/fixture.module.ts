@@ -1,6 +1,11 @@
 import { Controller, Get, Module, Param, Post } from '@nestjs/common';
-import { AlwaysStrict, Authenticated } from '../../src/identity/authentication/route-access.decorators';
+import {
+  AllowAgents,
+  AlwaysStrict,
+  Authenticated,
+} from '../../src/identity/authentication/route-access.decorators';
 import { RequireScope } from '../../src/identity/scope/require-scope.decorator';
+import { StepUp } from '../../src/identity/step-up/step-up.decorator';
 
 /** Routes with each kind of requirement, mounted beside the service's own through the real bootstrap. */
 @Controller('fixture')
@@ -27,6 +32,25 @@ export class FixtureController {
   @Get('items/:id')
   item(@Param('id') id: string): { id: string } {
     return { id };
+  }
+
+  @StepUp()
+  @Get('step-up')
+  stepUp(): { ok: true } {
+    return { ok: true };
+  }
+
+  @StepUp({ maxAge: 60 })
+  @Get('step-up/recent')
+  recentStepUp(): { ok: true } {
+    return { ok: true };
+  }
+
+  @AllowAgents()
+  @StepUp()
+  @Get('step-up/agents')
+  agentsStepUp(): { ok: true } {
+    return { ok: true };
   }
 
   @AlwaysStrict()

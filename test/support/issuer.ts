@@ -26,7 +26,12 @@ export class TestIssuer {
   jwksRequests = 0;
   /** When set, the JWKS endpoint answers this instead of the keys (fault injection). */
   jwksOverride?: { status: number; body: string };
+  /** When set, the JWKS endpoint waits this long before answering (a slow IdP). */
+  jwksDelayMs = 0;
+  /** Raw JWKs published after the issuer's own keys (e.g. one carrying private members). */
+  extraJwks: Record<string, unknown>[] = [];
   private published: IssuerKey[] = [];
+  private readonly pending = new Set<NodeJS.Timeout>();
 
   private constructor(
     private readonly server: Server,
@@ -44,8 +49,16 @@ export class TestIssuer {
       if (request.url === '/.well-known/jwks.json' && issuer) {
         issuer.jwksRequests += 1;
         const override = issuer.jwksOverride;
-        response.writeHead(override?.status ?? 200, { 'content-type': 'application/json' });
-        response.end(override?.body ?? JSON.stringify({ keys: issuer.published.map((k) => k.publicJwk) }));
+        const body =
+          override?.body ??
+          JSON.stringify({ keys: [...issuer.published.map((k) => k.publicJwk), ...issuer.extraJwks] });
+        const timer = setTimeout(() => {
+          issuer.pending.delete(timer);
+          if (response.destroyed) return;
+          response.writeHead(override?.status ?? 200, { 'content-type': 'application/json' });
+          response.end(body);
+        }, issuer.jwksDelayMs);
+        issuer.pending.add(timer);
         return;
       }
       response.writeHead(404).end();
@@ -113,7 +126,13 @@ export class TestIssuer {
     return key;
   }
 
+  /** Stops publishing a key (rotation's second half). */
+  removeKey(kid: string): void {
+    this.published = this.published.filter((key) => key.kid !== kid);
+  }
+
   async stop(): Promise<void> {
+    for (const timer of this.pending) clearTimeout(timer);
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }

@@ -10,6 +10,7 @@ import { readBearer } from '../jwt/bearer';
 import { JwtStrategy, reasonOfJwtFailure } from '../jwt/jwt.strategy';
 import { ANONYMOUS, type Principal } from '../principal';
 import { type AuthenticatedRequest, requestOf, routeTemplateOf } from '../request-context';
+import { StepUpRequirement } from '../step-up/step-up.decorator';
 import { ROUTE_ACCESS } from './route-access.decorators';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -72,8 +73,10 @@ export class AuthenticationGuard implements CanActivate {
   private verify(request: AuthenticatedRequest, token: string): Promise<Principal> {
     request.bearerToken = token;
     return new Promise<Principal>((resolve, reject) => {
+      // A per-request delegate, as passport makes for named strategies: passport assigns this request's
+      // success/fail callbacks onto the object it is given, so sharing the instance would cross requests.
       const authenticate = passport.authenticate(
-        this.strategy,
+        Object.create(this.strategy) as JwtStrategy,
         { session: false },
         (error: unknown, principal: unknown, info: unknown) => {
           try {
@@ -89,17 +92,16 @@ export class AuthenticationGuard implements CanActivate {
     });
   }
 
-  /** Mutations, `/_internal/*`, `/mcp/*` and `@AlwaysStrict()` routes never serve anonymous callers. */
+  /** Mutations, `/_internal/*`, `/mcp/*`, `@StepUp` and `@AlwaysStrict()` routes never serve anonymous callers. */
   private isAlwaysStrict(context: ExecutionContext, request: AuthenticatedRequest): boolean {
     if (!SAFE_METHODS.has(request.method)) return true;
     const route = routeTemplateOf(request);
     if (ALWAYS_STRICT_PREFIXES.some((prefix) => route === prefix || route.startsWith(`${prefix}/`)))
       return true;
+    const targets = [context.getHandler(), context.getClass()];
     return (
-      this.reflector.getAllAndOverride(ROUTE_ACCESS.AlwaysStrictRoute, [
-        context.getHandler(),
-        context.getClass(),
-      ]) === true
+      this.reflector.getAllAndOverride(ROUTE_ACCESS.AlwaysStrictRoute, targets) === true ||
+      this.reflector.getAllAndOverride(StepUpRequirement, targets) !== undefined
     );
   }
 }

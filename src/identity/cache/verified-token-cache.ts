@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import type { Counter } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { MetricsService } from '../../observability/metrics.service';
 import { JwksKeyStore } from '../jwt/jwks-key-store';
 import type { Principal } from '../principal';
 
@@ -19,21 +21,31 @@ export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
 export class VerifiedTokenCache {
   private readonly entries = new LRUCache<string, Principal>({ max: VERIFIED_TOKEN_CACHE_ENTRIES });
   private readonly skewSeconds: number;
+  private readonly lookups: Counter<'result'>;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig, keys: JwksKeyStore) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig, keys: JwksKeyStore, metrics: MetricsService) {
     this.skewSeconds = config.auth.clockSkewSeconds;
+    this.lookups = metrics.counter(
+      'alphaswarm_verified_token_cache_total',
+      'Lookups of the verified-token cache: hit (validation skipped) or miss',
+      ['result'],
+    );
     keys.onKeySetChange(() => this.entries.clear());
   }
 
   get(token: string): Principal | undefined {
     const id = digest(token);
     const principal = this.entries.get(id);
-    if (!principal) return undefined;
+    if (!principal) {
+      this.lookups.inc({ result: 'miss' });
+      return undefined;
+    }
     const now = Date.now() / 1000;
     const expired = (principal.expiresAt ?? 0) + this.skewSeconds <= now;
     const early = principal.notBefore !== undefined && principal.notBefore - this.skewSeconds > now;
     if (expired) this.entries.delete(id);
     // Outside its window the token takes the full path again, which names the exact reason.
+    this.lookups.inc({ result: expired || early ? 'miss' : 'hit' });
     return expired || early ? undefined : principal;
   }
 

@@ -115,8 +115,9 @@ function bodyErrorOf(error: AuthError): string {
 function challengeOf(error: AuthError): string | undefined {
   if (error.reason === 'missing_token') return 'Bearer';
   let code: string;
-  if (error.reason === 'insufficient_scope' || error.reason === 'insufficient_user_authentication')
-    code = error.reason;
+  if (error.reason === 'insufficient_scope') code = error.reason;
+  // RFC 9470 challenges only a caller who can step up (401); a 403 here is final.
+  else if (error.reason === 'insufficient_user_authentication' && error.status === 401) code = error.reason;
   else if (error.status === 401) code = 'invalid_token';
   else return undefined;
   const attributes = { error: code, error_description: error.message, ...error.challenge };

@@ -43,13 +43,15 @@ export class AuthError extends Error {
     readonly reason: AuthReason,
     /** Extra `WWW-Authenticate` attributes, e.g. `{ scope: 'admin:tenant' }`. */
     readonly challenge: Readonly<Record<string, string>> = {},
+    /** Overrides the reason's usual status (a step-up refusal is 403 for callers that can never step up). */
+    private readonly statusOverride?: 401 | 403,
   ) {
     super(DESCRIPTIONS[reason]);
     this.name = 'AuthError';
   }
 
   get status(): 401 | 403 {
-    return FORBIDDEN.has(this.reason) ? 403 : 401;
+    return this.statusOverride ?? (FORBIDDEN.has(this.reason) ? 403 : 401);
   }
 }
 

@@ -1,0 +1,252 @@
+import { exportJWK } from 'jose';
+import { sample, startTestApp, type TestApp } from '../support/app';
+import { FixtureModule } from '../support/fixture.module';
+import { newKey, TestIssuer } from '../support/issuer';
+
+const PORTFOLIO = { permissions: ['read:portfolio'] };
+
+/** An app warmed against a fresh issuer; each describe gets its own, so fetch budgets do not mix. */
+async function warmApp(env: Record<string, string> = {}): Promise<{ issuer: TestIssuer; t: TestApp }> {
+  const issuer = await TestIssuer.start();
+  const t = await startTestApp({ ...issuer.env(), ...env }, [FixtureModule]);
+  const res = await t
+    .http()
+    .get('/fixture/portfolio')
+    .set('Authorization', `Bearer ${await issuer.token(PORTFOLIO)}`);
+  expect(res.status).toBe(200);
+  return { issuer, t };
+}
+
+const get = (t: TestApp, token: string) =>
+  t.http().get('/fixture/portfolio').set('Authorization', `Bearer ${token}`);
+
+describe('JWKS: the IdP answers garbage or fails after the keys were fetched', () => {
+  let issuer: TestIssuer;
+  let t: TestApp;
+  beforeAll(async () => ({ issuer, t } = await warmApp()));
+  afterAll(async () => {
+    await t.close();
+    await issuer.stop();
+  });
+
+  const garbage: [string, { status: number; body: string }][] = [
+    ['a 500', { status: 500, body: '{"error":"boom"}' }],
+    ['an HTML page', { status: 200, body: '<html><body>maintenance</body></html>' }],
+    ['keys that are not a list', { status: 200, body: '{"keys":"x"}' }],
+    ['an empty body', { status: 200, body: '' }],
+    [
+      'keys with bad parameters',
+      { status: 200, body: '{"keys":[{"kty":"RSA","kid":"bad","n":"%%%","e":"?"}]}' },
+    ],
+  ];
+
+  it.each(garbage)(
+    'after %s, the last good keys keep serving and /readyz shows the staleness',
+    async (_name, answer) => {
+      issuer.jwksOverride = answer;
+      const fetchesBefore = issuer.jwksRequests;
+      // A token naming a kid never seen forces a refetch, which gets the garbage.
+      const stranger = await newKey();
+      const unknown = await get(t, await issuer.token(PORTFOLIO, { key: stranger }));
+      expect([unknown.status, unknown.body.reason]).toEqual([401, 'no_matching_key']);
+      expect(issuer.jwksRequests).toBe(fetchesBefore + 1);
+
+      expect((await get(t, await issuer.token(PORTFOLIO))).status).toBe(200);
+      const ready = await t.http().get('/readyz');
+      expect(ready.status).toBe(200);
+      expect(ready.body.checks.jwks).toMatchObject({ status: 'stale', keys: 1, error: expect.any(String) });
+      expect(
+        sample(await t.metrics(), 'alphaswarm_jwks_fetches_total', { outcome: 'error' }),
+      ).toBeGreaterThan(0);
+      issuer.jwksOverride = undefined;
+    },
+  );
+
+  it('never uses a published key that carries private members', async () => {
+    const leaked = await newKey();
+    issuer.extraJwks = [
+      { ...(await exportJWK(leaked.privateKey)), kid: leaked.kid, alg: 'RS256', use: 'sig' },
+    ];
+    const res = await get(t, await issuer.token(PORTFOLIO, { key: leaked }));
+    expect([res.status, res.body.reason]).toEqual([401, 'no_matching_key']);
+    issuer.extraJwks = [];
+  });
+
+  it('exposes the age of the key set as a metric', async () => {
+    const metrics = await t.metrics();
+    const age = sample(metrics, 'alphaswarm_jwks_age_seconds', {});
+    expect(metrics).toContain('alphaswarm_jwks_age_seconds');
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(60);
+  });
+});
+
+describe('JWKS: refetch limits', () => {
+  let issuer: TestIssuer;
+  let t: TestApp;
+  beforeAll(async () => ({ issuer, t } = await warmApp()));
+  afterAll(async () => {
+    await t.close();
+    await issuer.stop();
+  });
+
+  it('refetches for one unknown kid at most once a minute', async () => {
+    const stranger = await newKey();
+    const before = issuer.jwksRequests;
+    for (let i = 0; i < 5; i += 1) {
+      expect((await get(t, await issuer.token(PORTFOLIO, { key: stranger }))).body.reason).toBe(
+        'no_matching_key',
+      );
+    }
+    expect(issuer.jwksRequests).toBe(before + 1);
+  });
+
+  it('shares one in-flight fetch between concurrent requests naming a new key', async () => {
+    const rotated = await issuer.addKey();
+    issuer.jwksDelayMs = 300;
+    const before = issuer.jwksRequests;
+    const token = await issuer.token(PORTFOLIO, { key: rotated });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => get(t, token)));
+    expect(answers.map((res) => res.status)).toEqual(Array(20).fill(200));
+    expect(issuer.jwksRequests).toBe(before + 1);
+    issuer.jwksDelayMs = 0;
+  });
+
+  it('caps refetches at 10 a minute in all, whatever kids arrive', async () => {
+    const strangers = await Promise.all(Array.from({ length: 15 }, () => newKey()));
+    for (const stranger of strangers) await get(t, await issuer.token(PORTFOLIO, { key: stranger }));
+    // The warm-up fetch and the two above count too: 10 in the minute, no more.
+    expect(issuer.jwksRequests).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('JWKS: rotation', () => {
+  let issuer: TestIssuer;
+  let t: TestApp;
+  beforeAll(async () => ({ issuer, t } = await warmApp()));
+  afterAll(async () => {
+    await t.close();
+    await issuer.stop();
+  });
+
+  it('accepts a token signed with a newly published key after one refetch', async () => {
+    const next = await issuer.addKey();
+    const before = issuer.jwksRequests;
+    expect((await get(t, await issuer.token(PORTFOLIO, { key: next }))).status).toBe(200);
+    expect(issuer.jwksRequests).toBe(before + 1);
+  });
+
+  it('stops verifying a removed key after the next refresh, even a token it had cached', async () => {
+    const oldToken = await issuer.token(PORTFOLIO);
+    expect((await get(t, oldToken)).status).toBe(200); // now cached as verified
+    issuer.removeKey(issuer.key.kid);
+    // The next refresh: here forced by a token naming a kid never seen.
+    await get(t, await issuer.token(PORTFOLIO, { key: await newKey() }));
+    const res = await get(t, oldToken);
+    expect([res.status, res.body.reason]).toEqual([401, 'no_matching_key']);
+  });
+});
+
+describe('JWKS: a slow or dead IdP', () => {
+  it('delays no request while the cache is warm: a known key answers while a refetch hangs', async () => {
+    const { issuer, t } = await warmApp();
+    try {
+      issuer.jwksDelayMs = 3000;
+      const order: string[] = [];
+      const slow = get(t, await issuer.token(PORTFOLIO, { key: await newKey() })).then((res) => {
+        order.push('refetch');
+        return res;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the refetch is in flight
+      const fast = await get(t, await issuer.token(PORTFOLIO));
+      order.push('known key');
+      expect(fast.status).toBe(200);
+      expect((await slow).body.reason).toBe('no_matching_key');
+      expect(order).toEqual(['known key', 'refetch']);
+    } finally {
+      issuer.jwksDelayMs = 0;
+      await t.close();
+      await issuer.stop();
+    }
+  });
+
+  it('answers 401 jwks_unreachable within the 5 s timeout when the IdP never answers, never hangs', async () => {
+    const issuer = await TestIssuer.start();
+    issuer.jwksDelayMs = 60_000;
+    const t = await startTestApp(issuer.env(), [FixtureModule]);
+    try {
+      const started = Date.now();
+      const res = await get(t, await issuer.token(PORTFOLIO));
+      expect([res.status, res.body.reason]).toEqual([401, 'jwks_unreachable']);
+      expect(Date.now() - started).toBeLessThan(7000);
+      expect((await t.http().get('/readyz')).status).toBe(503);
+    } finally {
+      await t.close();
+      await issuer.stop();
+    }
+  }, 20_000);
+});
+
+describe('JWKS: key types', () => {
+  it('verifies ES256 tokens when the algorithm is configured, and refuses an alg the key was not published for', async () => {
+    const issuer = await TestIssuer.start();
+    const ec = await newKey('ES256');
+    const t = await startTestApp({ ...issuer.env(), ALPHASWARM_AUTH_OIDC_ALGORITHMS: 'RS256,ES256,PS256' }, [
+      FixtureModule,
+    ]);
+    try {
+      issuer.extraJwks = [{ ...ec.publicJwk }];
+      expect((await get(t, await issuer.token(PORTFOLIO, { key: ec }))).status).toBe(200);
+      // The RSA key is published for RS256 only: a PS256 signature by the same key is refused.
+      const ps = { ...issuer.key, alg: 'PS256' };
+      const res = await get(t, await issuer.token(PORTFOLIO, { key: ps }));
+      expect([res.status, res.body.reason]).toEqual([401, 'forbidden_algorithm']);
+    } finally {
+      await t.close();
+      await issuer.stop();
+    }
+  });
+});
+
+describe('verified-token cache', () => {
+  let issuer: TestIssuer;
+  let t: TestApp;
+  beforeAll(async () => ({ issuer, t } = await warmApp({ ALPHASWARM_AUTH_CLOCK_SKEW_SECONDS: '0' })));
+  afterAll(async () => {
+    await t.close();
+    await issuer.stop();
+  });
+
+  const lookups = async (result: string) =>
+    sample(await t.metrics(), 'alphaswarm_verified_token_cache_total', { result });
+
+  it('answers a token seen before from the cache', async () => {
+    const token = await issuer.token(PORTFOLIO);
+    expect((await get(t, token)).status).toBe(200);
+    const hits = await lookups('hit');
+    expect((await get(t, token)).status).toBe(200);
+    expect(await lookups('hit')).toBe(hits + 1);
+  });
+
+  it('still runs the route checks on a cache hit: scope is checked every time', async () => {
+    const token = await issuer.token({ permissions: ['read:strategy'] });
+    expect((await t.http().get('/auth/whoami').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    const res = await get(t, token); // cached now, but lacks read:portfolio
+    expect([res.status, res.body.reason]).toEqual([403, 'insufficient_scope']);
+  });
+
+  it('never caches a token that failed', async () => {
+    const forged = `${(await issuer.token(PORTFOLIO)).slice(0, -4)}AAAA`;
+    const hits = await lookups('hit');
+    for (let i = 0; i < 3; i += 1) expect((await get(t, forged)).status).toBe(401);
+    expect(await lookups('hit')).toBe(hits);
+  });
+
+  it('re-checks exp on every hit: a cached token stops working when it expires', async () => {
+    const token = await issuer.token({ ...PORTFOLIO, exp: Math.floor(Date.now() / 1000) + 2 });
+    expect((await get(t, token)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const res = await get(t, token);
+    expect([res.status, res.body.reason]).toEqual([401, 'expired_token']);
+  });
+});
