@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import type { DatabaseHandle } from './database/database';
 import { RequestError } from './identity/errors/request-error';
+import { AuthDecisions } from './identity/decisions/auth-decisions';
 import { JwksKeyStore } from './identity/jwt/jwks-key-store';
 
 /** A caller-supplied request id is kept only when it is short and plain; otherwise we make one. */
@@ -96,6 +97,11 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
+  });
+  const decisions = app.get(AuthDecisions);
+  fastify.addHook('onResponse', (request, _reply, done) => {
+    decisions.settle(request);
     done();
   });
   const document = SwaggerModule.createDocument(

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import type { AppConfig } from '../config/app-config';
 import { AuthConfigController } from './auth-config.controller';
@@ -7,7 +7,6 @@ import { NoTokenRevocations, TOKEN_REVOCATIONS } from './cache/token-revocations
 import { VerifiedTokenCache } from './cache/verified-token-cache';
 import { AuthenticationGuard } from './authentication/authentication.guard';
 import { AuthDecisions } from './decisions/auth-decisions';
-import { DecisionInterceptor } from './decisions/decision.interceptor';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { AccessTokenRules } from './jwt/access-token-rules';
 import { JwksKeyStore } from './jwt/jwks-key-store';
@@ -41,7 +40,6 @@ export class IdentityModule {
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_GUARD, useClass: ScopeGuard },
         { provide: APP_GUARD, useClass: StepUpGuard },
-        { provide: APP_INTERCEPTOR, useClass: DecisionInterceptor },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
       exports: [JwksKeyStore, AuthDecisions, VerifiedTokenCache, TOKEN_REVOCATIONS],

@@ -4,10 +4,14 @@ import type { Counter } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { MetricsService } from '../../observability/metrics.service';
 import type { AuthReason } from '../errors/reason-codes';
+import type { Principal } from '../principal';
 import { routeTemplateOf } from '../request-context';
 
 export type Decision = 'allow' | 'deny' | 'would_deny';
-export type AllowReason = 'verified' | 'anonymous';
+
+/** Set on a request once its decision is counted, so one request is never counted twice. */
+const COUNTED = Symbol('authz-decision-counted');
+type Marked = FastifyRequest & { [COUNTED]?: true; principal?: Principal };
 
 /**
  * Counts and logs every authorization decision: `alphaswarm_authz_decisions_total{decision,mode,reason,route}`.
@@ -30,11 +34,21 @@ export class AuthDecisions {
     );
   }
 
-  allow(request: FastifyRequest, reason: AllowReason): void {
+  /**
+   * Counts the `allow` of a request that authenticated and was not refused: called when the response is
+   * sent (a Fastify onResponse hook), which is cheaper on the hot path than an interceptor and still
+   * certain that every guard passed. A handler's own error after that (404, 409) is still an allow.
+   */
+  settle(request: FastifyRequest): void {
+    const marked = request as Marked;
+    if (!marked.principal || marked[COUNTED]) return;
+    marked[COUNTED] = true;
+    const reason = marked.principal.actorType === 'anonymous' ? 'anonymous' : 'verified';
     this.decisions.inc({ decision: 'allow', mode: this.mode, reason, route: routeTemplateOf(request) });
   }
 
   deny(request: FastifyRequest, reason: AuthReason): void {
+    (request as Marked)[COUNTED] = true;
     const route = routeTemplateOf(request);
     this.decisions.inc({ decision: 'deny', mode: this.mode, reason, route });
     this.logger.log({ event: 'authz_deny', reason, route, method: request.method });

@@ -1,0 +1,25 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import { Public } from '../src/identity/authentication/route-access.decorators';
+import { RequireScope } from '../src/identity/scope/require-scope.decorator';
+
+/**
+ * Two routes that do nothing, so the bench measures the request path and the guards, not a handler.
+ * Mounted beside the service's own routes through the real bootstrap (`startApp`'s `extra`).
+ */
+@Controller('bench')
+export class BenchController {
+  @Public()
+  @Get('public')
+  open(): { ok: true } {
+    return { ok: true };
+  }
+
+  @RequireScope('read:portfolio')
+  @Get('scoped')
+  scoped(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+@Module({ controllers: [BenchController] })
+export class BenchModule {}

@@ -1,0 +1,324 @@
+import { Client } from 'pg';
+import { BENCH_AUDIENCE, BenchIssuer } from './issuer';
+import type { LoadParams, LoadResult } from './load';
+import { mintTokens } from './mint';
+import { canPin, freePort, reachable, runLoad, Server, StartError } from './processes';
+
+/**
+ * `npm run bench`: the service against the hand-written Express + passport-jwt guard, on the real
+ * Postgres and Redis, with a loopback issuer. Reports; never asserts (exit 1 only when something does
+ * not start). Each phase below says what it measures and why.
+ */
+
+const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const DATABASE = 'alphaswarm_bench';
+const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${DATABASE}`;
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+const CONNECTIONS = 50;
+/** Seconds. Warm-ups let V8 optimise the hot path and open the connections; their numbers are discarded. */
+const WARMUP = 2;
+const MEASURE = 9;
+/** Fresh-token phase: warm-up tokens, then enough measured tokens for about MEASURE seconds. */
+const FRESH_WARMUP_TOKENS = 3000;
+const FRESH_MIN_TOKENS = 5000;
+const FRESH_MAX_TOKENS = 60_000;
+
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+
+interface Phase {
+  readonly label: string;
+  readonly result: LoadResult;
+  readonly warmup: LoadResult;
+  /** Cores the server process used during the measured run (about 1.0 when it had CPU 0 to itself). */
+  readonly serverCpu?: number;
+}
+
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+
+async function main(): Promise<number> {
+  const startedAt = Date.now();
+  // Both services are checked first, so a missing one costs a second, not a build and a boot.
+  if (!(await reachable('127.0.0.1', 5432))) return unreachable('Postgres', '127.0.0.1:5432');
+  if (!(await reachable('127.0.0.1', 6379))) return unreachable('Redis', '127.0.0.1:6379');
+
+  const pinned = canPin();
+  const serverCpu = pinned ? SERVER_CPU : undefined;
+  const loadCpu = pinned ? LOAD_CPU : undefined;
+  if (!pinned) log('taskset is unavailable (or CPU 1 is not usable): server and load run UNPINNED');
+
+  const issuer = await BenchIssuer.start();
+  const running = new Set<Server>();
+  const stopAll = async () => {
+    for (const server of running) await server.stop();
+    running.clear();
+  };
+  // Ctrl-C: children get the signal too, but the bench database must still be dropped.
+  process.once('SIGINT', () => {
+    void stopAll()
+      .then(() => dropDatabase())
+      .finally(() => process.exit(130));
+  });
+
+  try {
+    await recreateDatabase();
+    const phases: Phase[] = [];
+
+    // ---- the service under test: (a), (b), (c) ----
+    const port = await freePort();
+    const service = Server.start(
+      'the service (bench/server.ts)',
+      'server.js',
+      {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATABASE_URL,
+        REDIS_URL,
+        ALPHASWARM_AUTH_PROVIDER: 'oidc',
+        ALPHASWARM_AUTH_OIDC_ISSUER: issuer.url,
+        ALPHASWARM_AUTH_OIDC_AUDIENCE: BENCH_AUDIENCE,
+        ALPHASWARM_LOG_LEVEL: 'info',
+      },
+      serverCpu,
+    );
+    running.add(service);
+    const base = `http://127.0.0.1:${port}`;
+    // /readyz answers 200 only once the database, Redis and the JWKS (one fetch) are all up.
+    await service.waitFor(`${base}/readyz`);
+    log(`service ready on ${base} (pid ${service.pid})`);
+
+    const token = await issuer.token();
+    const bearer = { authorization: `Bearer ${token}` };
+    const timed = (url: string, headers?: Record<string, string>) =>
+      measure(service, loadCpu, { url, connections: CONNECTIONS, headers });
+
+    log('(a) GET /bench/public, no token');
+    phases.push({ label: '(a) service: /bench/public, no token', ...(await timed(`${base}/bench/public`)) });
+
+    log('(b) GET /bench/scoped, one token reused for every request');
+    phases.push({
+      label: '(b) service: /bench/scoped, one reused token',
+      ...(await timed(`${base}/bench/scoped`, bearer)),
+    });
+
+    // (c) Every request carries a token the service has never seen, so no cache can help: this is the
+    // cost of a real signature verification per request. Tokens are minted before the clock starts.
+    log(`(c) minting ${FRESH_WARMUP_TOKENS} warm-up tokens`);
+    const mintJob = { issuer: issuer.url, kid: issuer.kid, privateKeyPem: issuer.privateKeyPem };
+    const scopedUrl = `${base}/bench/scoped`;
+    const freshWarmup = await runLoad(
+      { url: scopedUrl, connections: CONNECTIONS, tokens: await mintTokens(mintJob, FRESH_WARMUP_TOKENS) },
+      loadCpu,
+    );
+    // Size the measured run from the warm-up rate so it lasts about MEASURE seconds.
+    const count = Math.round(
+      Math.min(FRESH_MAX_TOKENS, Math.max(FRESH_MIN_TOKENS, freshWarmup.rps * MEASURE)),
+    );
+    log(`(c) minting ${count} tokens (warm-up ran at ${Math.round(freshWarmup.rps)} req/s)`);
+    const freshTokens = await mintTokens(mintJob, count);
+    log(`(c) GET /bench/scoped, ${count} requests, each with a token never seen before`);
+    phases.push({
+      label: '(c) service: /bench/scoped, a new token each',
+      warmup: freshWarmup,
+      ...(await sampled(service, () =>
+        runLoad({ url: scopedUrl, connections: CONNECTIONS, tokens: freshTokens }, loadCpu),
+      )),
+    });
+
+    const rss = service.rssMiB();
+    await service.stop();
+    running.delete(service);
+    // Counted now, before the baseline fetches its own copy of the JWKS.
+    const serviceJwksFetches = issuer.jwksRequests;
+
+    // ---- (d) the baseline, alone on the same CPU once the service is gone ----
+    const baselinePort = await freePort();
+    const baseline = Server.start(
+      'the baseline (bench/baseline/server.ts)',
+      'baseline/server.js',
+      {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        BASELINE_PORT: String(baselinePort),
+        BASELINE_ISSUER: issuer.url,
+        BASELINE_AUDIENCE: BENCH_AUDIENCE,
+        BASELINE_JWKS_URI: issuer.jwksUri,
+      },
+      serverCpu,
+    );
+    running.add(baseline);
+    const baselineBase = `http://127.0.0.1:${baselinePort}`;
+    await baseline.waitFor(`${baselineBase}/healthz`);
+    log(`(d) baseline ready on ${baselineBase}: GET /bench/scoped, one token reused`);
+    phases.push({
+      label: '(d) baseline: Express + passport-jwt, reused',
+      ...(await measure(baseline, loadCpu, {
+        url: `${baselineBase}/bench/scoped`,
+        connections: CONNECTIONS,
+        headers: bearer,
+      })),
+    });
+    await baseline.stop();
+    running.delete(baseline);
+
+    report(phases, { serviceJwksFetches, rss, pinned, seconds: (Date.now() - startedAt) / 1000 });
+    return 0;
+  } catch (error) {
+    if (!(error instanceof StartError)) throw error;
+    process.stderr.write(`bench: FAILED TO START: ${error.message}\n`);
+    return 1;
+  } finally {
+    await stopAll();
+    await issuer.close();
+    await dropDatabase();
+  }
+}
+
+/** A warm-up run (discarded) then the measured run, both by duration, from the load process. */
+async function measure(
+  server: Server,
+  cpu: number | undefined,
+  params: Omit<LoadParams, 'duration' | 'tokens'>,
+): Promise<{ warmup: LoadResult; result: LoadResult; serverCpu?: number }> {
+  const warmup = await runLoad({ ...params, duration: WARMUP }, cpu);
+  return { warmup, ...(await sampled(server, () => runLoad({ ...params, duration: MEASURE }, cpu))) };
+}
+
+/** Runs `load` and reports how many cores the server used meanwhile. */
+async function sampled(
+  server: Server,
+  load: () => Promise<LoadResult>,
+): Promise<{ result: LoadResult; serverCpu?: number }> {
+  const before = server.cpuSeconds();
+  const result = await load();
+  const after = server.cpuSeconds();
+  const serverCpu =
+    before === undefined || after === undefined || result.seconds <= 0
+      ? undefined
+      : (after - before) / result.seconds;
+  return { result, serverCpu };
+}
+
+function report(
+  phases: readonly Phase[],
+  run: { serviceJwksFetches: number; rss?: number; pinned: boolean; seconds: number },
+): void {
+  const [a, b, c, d] = phases.map((phase) => phase.result);
+  const number = (value: number, digits = 0) =>
+    value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const lines: string[] = [];
+  const row = (cells: string[], widths: number[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+
+  const widths = [46, 9, 8, 8, 8, 10, 10];
+  lines.push(row(['phase', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'srv CPU', 'load CPU'], widths));
+  lines.push('-'.repeat(widths.reduce((sum, width) => sum + width + 2, -2)));
+  const percent = (share: number | undefined) => (share === undefined ? 'n/a' : `${number(share * 100)}%`);
+  for (const { label, result, serverCpu } of phases) {
+    lines.push(
+      row(
+        [
+          label,
+          number(result.rps),
+          number(result.p50, 1),
+          number(result.p99, 1),
+          String(result.non2xx),
+          percent(serverCpu),
+          percent(result.cpu),
+        ],
+        widths,
+      ),
+    );
+  }
+  lines.push('');
+  const ratios: [string, number, number][] = [
+    ['(b)/(a)  reused token vs public', b.rps / a.rps, 0.9],
+    ['(b)/(d)  reused token vs baseline', b.rps / d.rps, 5],
+    ['(c)/(d)  new token each vs baseline', c.rps / d.rps, 3],
+  ];
+  for (const [name, value, target] of ratios) {
+    lines.push(
+      row([name, number(value, 2), `>= ${target}`, value >= target ? 'ok' : 'below target'], [46, 9, 8, 14]),
+    );
+  }
+  lines.push('');
+  lines.push(`JWKS fetches by the service during the run: ${run.serviceJwksFetches} (expected 1)`);
+  lines.push(
+    `service RSS at the end: ${run.rss === undefined ? 'n/a (no /proc)' : `${number(run.rss, 1)} MiB`}`,
+  );
+  lines.push(
+    'srv/load CPU: share of one core the server / load generator used while measured; srv well below 100% ' +
+      'means the server waited (on I/O, or on another process sharing its core): its numbers are then low',
+  );
+  lines.push(
+    run.pinned
+      ? `CPU: servers pinned to CPU ${SERVER_CPU}, load generator to CPU ${LOAD_CPU} (taskset); ${CONNECTIONS} connections`
+      : `CPU: UNPINNED (taskset unavailable): server and load generator share the cores; ${CONNECTIONS} connections`,
+  );
+
+  // Anything that was not a clean 2xx, warm-ups included, is shouted: the numbers above are then suspect.
+  const problems: string[] = [];
+  for (const phase of phases) {
+    for (const [which, result] of [
+      ['measured', phase.result],
+      ['warm-up', phase.warmup],
+    ] as const) {
+      const bad = Object.entries(result.statuses).filter(([code]) => !code.startsWith('2'));
+      if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result.tokensShort > 0) {
+        problems.push(
+          `${phase.label.slice(0, 3)} ${which}: ${result.non2xx} non-2xx` +
+            `${bad.length ? ` (${bad.map(([code, count]) => `${code}x${count}`).join(', ')})` : ''}, ` +
+            `${result.errors} errors, ${result.timeouts} timeouts` +
+            `${result.tokensShort ? `, ${result.tokensShort} requests without a fresh token` : ''}`,
+        );
+      }
+    }
+  }
+  if (problems.length > 0) {
+    lines.push('');
+    lines.push('!!!!!!!! NON-2XX RESPONSES OR ERRORS !!!!!!!!');
+    for (const problem of problems) lines.push(`!!! ${problem}`);
+  }
+  lines.push(`wall time: ${number(run.seconds, 1)} s`);
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+}
+
+function unreachable(what: string, where: string): number {
+  process.stderr.write(`bench: ${what} is unreachable at ${where}; start it (see README, "Two commands")\n`);
+  return 1;
+}
+
+async function withAdmin(work: (admin: Client) => Promise<unknown>): Promise<void> {
+  const admin = new Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  try {
+    await work(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A fresh database each run: the service migrates it at boot, as in production. */
+function recreateDatabase(): Promise<void> {
+  return withAdmin(async (admin) => {
+    await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${DATABASE}"`);
+  });
+}
+
+function dropDatabase(): Promise<void> {
+  return withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`));
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { loadConfig } from '../src/config/app-config';
+import { startApp } from '../src/configure-app';
+import { openDatabase } from '../src/database/database';
+import { SCHEMA } from '../src/schema';
+import { BenchModule } from './bench.module';
+
+/**
+ * The service under test, exactly as `main.ts` boots it (same config, database, bootstrap), plus the
+ * bench routes. The orchestrator (run.ts) starts it as its own process and pins it to one CPU.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const database = await openDatabase(config, SCHEMA);
+  await startApp(config, database, [BenchModule]).catch(async (error: unknown) => {
+    await database.close().catch(() => undefined);
+    throw error;
+  });
+}
+
+main().catch((error: unknown) => {
+  // One line on stderr, which the orchestrator shows when the service fails to start.
+  process.stderr.write(`bench server: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
