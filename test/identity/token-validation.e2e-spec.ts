@@ -171,6 +171,26 @@ describe('token validation against an external OIDC issuer', () => {
     await expectRefused(await issuer.signBytes(Buffer.from([0xff, 0xfe, 0x7b, 0x7d])), 'malformed_token');
   });
 
+  it('accepts claims whose strings hold colons, quotes, braces and escapes (no false duplicate)', async () => {
+    const claims = issuer.claims({
+      sub: 'auth0|a:b"c\\d{e}:f',
+      note: '"x":1,"x":2',
+      nested: { a: 'q:"r"', b: [':', { c: 1 }] },
+    });
+    const res = await whoami(await issuer.signBytes(JSON.stringify(claims)));
+    expect(res.status).toBe(200);
+    expect(res.body.principal.sub).toBe('auth0|a:b"c\\d{e}:f');
+  });
+
+  it('refuses a member repeated inside a nested object', async () => {
+    const claims = JSON.stringify(issuer.claims({ act: { sub: 'agent|x' } })).replace(
+      '"act":{"sub":"agent|x"}',
+      '"act":{"sub":"agent|x","sub":"agent|y"}',
+    );
+    expect(claims).toContain('"sub":"agent|y"');
+    await expectRefused(await issuer.signBytes(claims), 'malformed_token');
+  });
+
   it('reads custom claims under the namespace, its alias, and Auth0 top-level org_id; the primary namespace wins', async () => {
     const token = await issuer.token({
       [`${NS}workspace_id`]: 'ws-primary',

@@ -48,10 +48,11 @@ export class AuthenticationGuard implements CanActivate {
       throw new AuthError('missing_token');
     }
 
-    let principal = this.verified.get(token);
+    const cacheKey = VerifiedTokenCache.keyOf(token);
+    let principal = this.verified.get(cacheKey);
     if (!principal) {
       principal = await this.verify(request, token);
-      this.verified.set(token, principal);
+      this.verified.set(cacheKey, principal);
     }
     request.principal = principal;
     // Asked on every request, hit or miss: a revocation takes effect at once, not at cache expiry.

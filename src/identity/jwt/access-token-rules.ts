@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import type { Actor, ActorLink, ActorType, Principal } from '../principal';
-import { segmentHasDuplicateMembers } from './strict-json';
+import { decodeJsonSegment } from './strict-json';
 
 /** `typ` values of access tokens (RFC 9068 and the plain JWT that Auth0 issues). */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
@@ -27,22 +26,15 @@ export class AccessTokenRules {
 
   /**
    * Checks the token's shape and header before any key is looked up; returns the `kid` and `alg`. Both
-   * segments must be strict UTF-8 JSON objects without repeated member names; the claims set is checked
-   * here because the verifier would treat a non-object payload as a string and report a misleading
-   * audience error.
+   * segments must be strict base64url of UTF-8 JSON objects without repeated member names; the claims
+   * set is checked here because the verifier would treat a non-object payload as a string and report a
+   * misleading audience error.
    */
   inspect(token: string): { kid?: string; alg: string } {
-    let header: Claims;
-    try {
-      header = decodeProtectedHeader(token);
-      decodeJwt(token);
-    } catch {
-      throw new AuthError('malformed_token');
-    }
-    const [headerSegment, payloadSegment] = token.split('.');
-    if (segmentHasDuplicateMembers(headerSegment) || segmentHasDuplicateMembers(payloadSegment)) {
-      throw new AuthError('malformed_token');
-    }
+    const segments = token.split('.');
+    if (segments.length !== 3) throw new AuthError('malformed_token');
+    const header = decodeJsonSegment(segments[0]);
+    if (!header || !decodeJsonSegment(segments[1])) throw new AuthError('malformed_token');
     const { alg, typ, kid, crit } = header;
     if (typeof alg !== 'string') throw new AuthError('malformed_token');
     if (!(this.auth.algorithms as readonly string[]).includes(alg))

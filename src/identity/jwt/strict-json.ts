@@ -1,40 +1,36 @@
-import { parse, type AnyNode } from '@humanwhocodes/momoa';
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** A JSON string literal. Exact on text that JSON.parse has accepted. */
+const STRING_LITERAL = /"(?:[^"\\]|\\.)*"/g;
 
 /**
- * Decodes one base64url JWS segment as strict UTF-8 JSON and reports whether any object in it repeats a
- * member name. `JSON.parse` keeps the last duplicate silently while other parsers keep the first, so a
- * token like `{"sub":"alice","sub":"admin"}` would mean different things to different services: it is
- * refused instead. Returns false for text that is not JSON (the decoder reports that separately).
+ * Decodes one JWS segment (base64url → strict UTF-8 → JSON) into an object, or returns undefined when the
+ * segment is not exactly that: bad base64url, invalid UTF-8, not JSON, not an object, or an object that
+ * repeats a member name. `JSON.parse` keeps the last duplicate while other parsers keep the first, so a
+ * token like `{"sub":"alice","sub":"admin"}` would mean different things to different services.
+ *
+ * Duplicates are found by counting: outside string literals every `:` of valid JSON separates one
+ * member, so the text has exactly as many `:` as members; `JSON.parse` keeps one key per distinct name.
  */
-export function segmentHasDuplicateMembers(segment: string): boolean {
+export function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
+  if (!BASE64URL.test(segment)) return undefined;
   let text: string;
+  let value: unknown;
   try {
     text = utf8.decode(Buffer.from(segment, 'base64url'));
+    value = JSON.parse(text);
   } catch {
-    return true; // not UTF-8: refuse as malformed, same as duplicates
+    return undefined;
   }
-  let root: AnyNode;
-  try {
-    root = parse(text).body;
-  } catch {
-    return false;
-  }
-  const pending: AnyNode[] = [root];
-  while (pending.length > 0) {
-    const node = pending.pop() as AnyNode;
-    if (node.type === 'Object') {
-      const names = new Set<string>();
-      for (const member of node.members) {
-        const name = member.name.type === 'String' ? member.name.value : member.name.name;
-        if (names.has(name)) return true;
-        names.add(name);
-        pending.push(member.value);
-      }
-    } else if (node.type === 'Array') {
-      for (const element of node.elements) pending.push(element.value);
-    }
-  }
-  return false;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const members = text.replace(STRING_LITERAL, '').split(':').length - 1;
+  return members === countKeys(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function countKeys(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + countKeys(item), 0);
+  let count = 0;
+  for (const key of Object.keys(value)) count += 1 + countKeys((value as Record<string, unknown>)[key]);
+  return count;
 }
