@@ -8,7 +8,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { createLogger, RequestLogController } from './observability/logging';
 import type { AppConfig } from './config/app-config';
+import type { Logger as PinoLogger } from 'pino';
 import type { DatabaseHandle } from './database/database';
 import { RequestError } from './identity/errors/request-error';
 import { AuthDecisions } from './identity/decisions/auth-decisions';
@@ -19,10 +21,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 function requestIdOf(request: IncomingMessage): string {
   const supplied = request.headers['x-request-id'];
-  const id = typeof supplied === 'string' && REQUEST_ID.test(supplied) ? supplied : randomUUID();
-  // pino-http reads the id from the raw request, so every log line of the request carries it.
-  (request as IncomingMessage & { id: string }).id = id;
-  return id;
+  return typeof supplied === 'string' && REQUEST_ID.test(supplied) ? supplied : randomUUID();
 }
 
 /**
@@ -71,8 +70,10 @@ function registerBodyParsers(app: NestFastifyApplication): void {
   );
 }
 
-export function fastifyAdapter(): FastifyAdapter {
+export function fastifyAdapter(logger: PinoLogger): FastifyAdapter {
   return new FastifyAdapter({
+    loggerInstance: logger,
+    logController: new RequestLogController(),
     genReqId: requestIdOf,
     requestIdHeader: false,
     clientErrorHandler: answerClientError,
@@ -123,8 +124,9 @@ export async function startApp(
   /** Extra modules mounted beside the service's own (test fixtures). */
   extra: readonly Type[] = [],
 ): Promise<NestFastifyApplication> {
-  const module = AppModule.forRoot(config, database, extra);
-  const app = await NestFactory.create<NestFastifyApplication>(module, fastifyAdapter(), {
+  const logger = createLogger(config);
+  const module = AppModule.forRoot(config, database, extra, logger);
+  const app = await NestFactory.create<NestFastifyApplication>(module, fastifyAdapter(logger), {
     bufferLogs: true,
     abortOnError: false,
     bodyParser: false,

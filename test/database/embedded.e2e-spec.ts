@@ -104,11 +104,12 @@ describe('npm start on the embedded defaults', () => {
       .split('\n')
       .filter((line) => line.trim() !== '');
     for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
-    const requestLines = lines.filter((line) => line.includes('log-probe-1'));
-    expect(requestLines.length).toBeGreaterThan(0);
-    expect(requestLines.map((line) => (JSON.parse(line) as { req: { id: string } }).req.id)).toEqual(
-      requestLines.map(() => 'log-probe-1'),
-    );
+    const requestLines = lines
+      .map((line) => JSON.parse(line) as { request_id?: string; msg?: string; event?: string })
+      .filter((line) => line.request_id === 'log-probe-1');
+    // The request's own line and the completion line, both carrying the request id.
+    expect(requestLines.map((line) => line.msg ?? line.event)).toContain('request completed');
+    expect(lines.filter((line) => line.includes('log-probe-1'))).toHaveLength(requestLines.length);
     const everything = service.stdout() + service.stderr();
     expect(everything).not.toContain(access);
     expect(everything).not.toContain(access.split('.')[2]);

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
@@ -21,7 +21,6 @@ type Marked = FastifyRequest & { [COUNTED]?: true; principal?: Principal };
  */
 @Injectable()
 export class AuthDecisions {
-  private readonly logger = new Logger('authz');
   private readonly decisions: Counter<'decision' | 'mode' | 'reason' | 'route'>;
   private readonly mode: string;
 
@@ -51,12 +50,12 @@ export class AuthDecisions {
     (request as Marked)[COUNTED] = true;
     const route = routeTemplateOf(request);
     this.decisions.inc({ decision: 'deny', mode: this.mode, reason, route });
-    this.logger.log({ event: 'authz_deny', reason, route, method: request.method });
+    request.log.info({ event: 'authz_deny', reason, route, method: request.method });
   }
 
   wouldDeny(request: FastifyRequest, reason: AuthReason): void {
     const route = routeTemplateOf(request);
     this.decisions.inc({ decision: 'would_deny', mode: this.mode, reason, route });
-    this.logger.warn({ event: 'authz_would_deny', reason, route, method: request.method });
+    request.log.warn({ event: 'authz_would_deny', reason, route, method: request.method });
   }
 }

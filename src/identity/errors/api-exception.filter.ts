@@ -1,4 +1,4 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthDecisions } from '../decisions/auth-decisions';
 import { AuthError, OAuthError } from './auth-error';
@@ -30,8 +30,6 @@ const REQUEST_ERRORS: Record<number, [RequestReason, string]> = {
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('http');
-
   constructor(private readonly decisions: AuthDecisions) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -85,7 +83,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
 
-    this.logger.error({ err: exception, request_id: requestId }, 'unhandled error');
+    request.log.error({ err: exception }, 'unhandled error');
     send(reply, 500, {
       error: 'server_error',
       error_description: 'The service failed to handle the request',
