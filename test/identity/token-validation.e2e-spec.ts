@@ -253,3 +253,36 @@ describe('token validation against an external OIDC issuer', () => {
     expect(issuer.jwksRequests).toBeLessThanOrEqual(4);
   });
 });
+
+describe('auth0 provider with a custom-domain issuer configured without its trailing slash', () => {
+  let issuer: TestIssuer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    t = await startTestApp({
+      ...issuer.env('auth0'),
+      ALPHASWARM_AUTH_OIDC_ISSUER: issuer.url.slice(0, -1),
+      ALPHASWARM_AUTH_JWKS_URI: issuer.jwksUri,
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await issuer.stop();
+  });
+
+  it('accepts iss with and without the slash, and refuses another host', async () => {
+    for (const iss of [issuer.url, issuer.url.slice(0, -1)]) {
+      const res = await t
+        .http()
+        .get('/auth/whoami')
+        .set('Authorization', `Bearer ${await issuer.token({ iss })}`);
+      expect([iss, res.status]).toEqual([iss, 200]);
+    }
+    const res = await t
+      .http()
+      .get('/auth/whoami')
+      .set('Authorization', `Bearer ${await issuer.token({ iss: 'https://auth.elsewhere.example/' })}`);
+    expect([res.status, res.body.reason]).toEqual([401, 'wrong_issuer']);
+  });
+});
