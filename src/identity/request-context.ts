@@ -5,9 +5,10 @@ import { AuthError } from './errors/auth-error';
 
 /** What authentication leaves on the request. One field, not six. */
 export interface AuthenticatedRequest extends FastifyRequest {
-  principal?: Principal;
-  /** The bearer token string, only between the guard and the JWT strategy. */
-  bearerToken?: string;
+  /** Declared on every request up front (`decorateRequest`), so requests keep one shape. */
+  principal?: Principal | null;
+  /** Whether this request's authorization decision was counted (see AuthDecisions). */
+  authzCounted?: boolean;
 }
 
 export function requestOf(context: ExecutionContext): AuthenticatedRequest {

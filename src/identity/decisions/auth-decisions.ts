@@ -4,14 +4,9 @@ import type { Counter } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { MetricsService } from '../../observability/metrics.service';
 import type { AuthReason } from '../errors/reason-codes';
-import type { Principal } from '../principal';
-import { routeTemplateOf } from '../request-context';
+import { type AuthenticatedRequest, routeTemplateOf } from '../request-context';
 
 export type Decision = 'allow' | 'deny' | 'would_deny';
-
-/** Set on a request once its decision is counted, so one request is never counted twice. */
-const COUNTED = Symbol('authz-decision-counted');
-type Marked = FastifyRequest & { [COUNTED]?: true; principal?: Principal };
 
 /**
  * Counts and logs every authorization decision: `alphaswarm_authz_decisions_total{decision,mode,reason,route}`.
@@ -39,15 +34,15 @@ export class AuthDecisions {
    * certain that every guard passed. A handler's own error after that (404, 409) is still an allow.
    */
   settle(request: FastifyRequest): void {
-    const marked = request as Marked;
-    if (!marked.principal || marked[COUNTED]) return;
-    marked[COUNTED] = true;
+    const marked = request as AuthenticatedRequest;
+    if (!marked.principal || marked.authzCounted) return;
+    marked.authzCounted = true;
     const reason = marked.principal.actorType === 'anonymous' ? 'anonymous' : 'verified';
     this.decisions.inc({ decision: 'allow', mode: this.mode, reason, route: routeTemplateOf(request) });
   }
 
   deny(request: FastifyRequest, reason: AuthReason): void {
-    (request as Marked)[COUNTED] = true;
+    (request as AuthenticatedRequest).authzCounted = true;
     const route = routeTemplateOf(request);
     this.decisions.inc({ decision: 'deny', mode: this.mode, reason, route });
     request.log.info({ event: 'authz_deny', reason, route, method: request.method });

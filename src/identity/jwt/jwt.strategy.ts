@@ -5,11 +5,15 @@ import { Strategy } from 'passport-jwt';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import type { Principal } from '../principal';
-import type { AuthenticatedRequest } from '../request-context';
 import { AccessTokenRules } from './access-token-rules';
 import { JwksKeyStore } from './jwks-key-store';
 
 export const JWT_STRATEGY = 'jwt';
+
+/** What the guard hands passport: the token alone, never the Fastify request (see the guard). */
+export interface TokenCarrier {
+  readonly bearerToken: string;
+}
 
 /** The issuer as configured and with one trailing slash added or removed (custom domains differ). */
 export function issuerVariants(issuer: string): [string, string] {
@@ -30,7 +34,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     private readonly rules: AccessTokenRules,
   ) {
     super({
-      jwtFromRequest: (request: AuthenticatedRequest) => request.bearerToken ?? null,
+      jwtFromRequest: (carrier: TokenCarrier) => carrier.bearerToken,
       secretOrKeyProvider: (
         _request: unknown,
         token: string,
