@@ -5,9 +5,10 @@ import { Organization } from './tenancy/organizations/organization.entity';
 import { User } from './tenancy/users/user.entity';
 import { Workspace } from './tenancy/workspaces/workspace.entity';
 import { CreateIdentityCore1764064800000 } from '../migrations/1764064800000-CreateIdentityCore';
+import { CreateAppRole1764150000000 } from '../migrations/1764150000000-CreateAppRole';
 
 /** Every entity and migration, as classes (no globs: ts-jest and dist/ resolve them alike). */
 export const SCHEMA: DatabaseSchema = {
   entities: [LocalSigningKey, Organization, Workspace, User, Membership],
-  migrations: [CreateIdentityCore1764064800000],
+  migrations: [CreateIdentityCore1764064800000, CreateAppRole1764150000000],
 };

@@ -10,6 +10,7 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { DatabaseHandle } from '../database/database';
+import { TenantDb } from '../database/tenant-db';
 import { MetricsService } from '../observability/metrics.service';
 
 export const DATABASE = Symbol('DATABASE');
@@ -54,9 +55,10 @@ export class CoreModule {
         { provide: DataSource, useValue: database.dataSource },
         { provide: REDIS, useValue: redis },
         MetricsService,
+        TenantDb,
         CoreLifecycle,
       ],
-      exports: [APP_CONFIG, DATABASE, DataSource, REDIS, MetricsService],
+      exports: [APP_CONFIG, DATABASE, DataSource, REDIS, MetricsService, TenantDb],
     };
   }
 }

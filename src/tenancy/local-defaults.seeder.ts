@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { SYSTEM_SCOPE, TenantDb } from '../database/tenant-db';
 import { LOCAL_DEFAULTS } from '../identity/local/local-defaults';
 
 /**
@@ -11,13 +11,13 @@ import { LOCAL_DEFAULTS } from '../identity/local/local-defaults';
 export class LocalDefaultsSeeder implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly tenantDb: TenantDb,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.auth.provider !== 'local') return;
     const d = LOCAL_DEFAULTS;
-    await this.dataSource.transaction(async (tx) => {
+    await this.tenantDb.run(SYSTEM_SCOPE, async (tx) => {
       await tx.query(
         `INSERT INTO organizations (id, kind, name) VALUES ($1, 'personal', $2) ON CONFLICT DO NOTHING`,
         [d.orgId, d.orgName],
