@@ -23,9 +23,15 @@ describe('migrations', () => {
 
       await dataSource.runMigrations({ transaction: 'each' });
       expect(await tables()).toEqual([
+        'idp_connections',
+        'idp_group_mappings',
+        'invites',
+        'labs',
         'local_signing_keys',
         'memberships',
         'organizations',
+        'projects',
+        'teams',
         'users',
         'workspaces',
       ]);
@@ -35,7 +41,7 @@ describe('migrations', () => {
       expect(await tables()).toEqual([]);
 
       await dataSource.runMigrations({ transaction: 'each' });
-      expect(await tables()).toHaveLength(5);
+      expect(await tables()).toHaveLength(11);
       expect(await dataSource.showMigrations()).toBe(false); // nothing pending
 
       // What `typeorm migration:generate` would write: nothing, or the entities drifted from the migrations.
