@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { BENCH_AUDIENCE, BenchIssuer } from './issuer';
+import { BENCH_AUDIENCE, BENCH_SUBJECT, BenchIssuer } from './issuer';
 import type { LoadParams, LoadResult } from './load';
 import { mintTokens } from './mint';
 import { canPin, freePort, reachable, runLoad, Server, StartError } from './processes';
@@ -104,6 +104,15 @@ async function main(): Promise<number> {
       ...(await timed(`${base}/bench/scoped`, bearer)),
     });
 
+    // (e) The same scope check plus @OrgScoped: the token's user is a member of the organization, so
+    // after the first request the membership comes from the cache (invalidated over Redis on change).
+    const orgId = await seedMembership(BENCH_SUBJECT);
+    log('(e) GET /bench/orgs/:orgId/scoped, one token reused, warm membership cache');
+    phases.push({
+      label: '(e) service: @OrgScoped + scope, reused token',
+      ...(await timed(`${base}/bench/orgs/${orgId}/scoped`, bearer)),
+    });
+
     // (c) Every request carries a token the service has never seen, so no cache can help: this is the
     // cost of a real signature verification per request. Tokens are minted before the clock starts.
     log(`(c) minting ${FRESH_WARMUP_TOKENS} warm-up tokens`);
@@ -206,7 +215,8 @@ function report(
   phases: readonly Phase[],
   run: { serviceJwksFetches: number; rss?: number; pinned: boolean; seconds: number },
 ): void {
-  const [a, b, c, d] = phases.map((phase) => phase.result);
+  const byPhase = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.result;
+  const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map(byPhase);
   const number = (value: number, digits = 0) =>
     value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const lines: string[] = [];
@@ -238,6 +248,7 @@ function report(
     ['(b)/(a)  reused token vs public', b.rps / a.rps, 0.9],
     ['(b)/(d)  reused token vs baseline', b.rps / d.rps, 5],
     ['(c)/(d)  new token each vs baseline', c.rps / d.rps, 3],
+    ['(e)/(b)  @OrgScoped vs @RequireScope', e.rps / b.rps, 0.85],
   ];
   for (const [name, value, target] of ratios) {
     lines.push(
@@ -307,6 +318,24 @@ function recreateDatabase(): Promise<void> {
     await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE "${DATABASE}"`);
   });
+}
+
+/** A user, an organization and a membership, as the tenancy REST routes would leave them. */
+async function seedMembership(sub: string): Promise<string> {
+  const client = new Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string }>(
+      `WITH org AS (INSERT INTO organizations (kind, name) VALUES ('personal', 'bench') RETURNING id),
+            usr AS (INSERT INTO users (sub) VALUES ($1) RETURNING id)
+       INSERT INTO memberships (user_id, org_id, scope_kind, scope_id, role, source)
+       SELECT usr.id, org.id, 'organization', org.id, 'member', 'manual' FROM usr, org RETURNING org_id AS id`,
+      [sub],
+    );
+    return rows[0].id;
+  } finally {
+    await client.end();
+  }
 }
 
 function dropDatabase(): Promise<void> {
