@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { BENCH_AUDIENCE, BENCH_SUBJECT, BenchIssuer } from './issuer';
 import type { LoadParams, LoadResult } from './load';
@@ -81,6 +82,7 @@ async function main(): Promise<number> {
         ALPHASWARM_AUTH_OIDC_ISSUER: issuer.url,
         ALPHASWARM_AUTH_OIDC_AUDIENCE: BENCH_AUDIENCE,
         ALPHASWARM_LOG_LEVEL: 'info',
+        ALPHASWARM_TENANCY_INVITE_SECRET: randomBytes(32).toString('hex'),
       },
       serverCpu,
     );
