@@ -52,6 +52,8 @@ describe('route inventory', () => {
       open ? 'public' : requirements.join(' & '),
     ]);
     expect(routes).toEqual([
+      ['DELETE /tenancy/orgs/:orgId/idp-connections/:connectionId', 'scope:admin:tenant & step-up & org'],
+      ['DELETE /tenancy/orgs/:orgId/idp-group-mappings/:mappingId', 'scope:admin:tenant & step-up & org'],
       ['DELETE /tenancy/orgs/:orgId/teams/:teamId', 'scope:admin:tenant & org'],
       ['GET /.well-known/jwks.json', 'public'],
       ['GET /.well-known/openid-configuration', 'public'],
@@ -60,11 +62,18 @@ describe('route inventory', () => {
       ['GET /healthz', 'public'],
       ['GET /metrics', 'public'],
       ['GET /readyz', 'public'],
+      ['GET /tenancy/orgs/:orgId/idp-connections', 'org'],
+      ['GET /tenancy/orgs/:orgId/idp-connections/:connectionId', 'org'],
+      ['GET /tenancy/orgs/:orgId/idp-group-mappings', 'org'],
+      ['GET /tenancy/orgs/:orgId/idp-group-mappings/:mappingId', 'org'],
       ['GET /tenancy/orgs/:orgId/teams', 'org'],
       ['GET /tenancy/orgs/:orgId/teams/:teamId', 'org'],
+      ['PATCH /tenancy/orgs/:orgId/idp-connections/:connectionId', 'scope:admin:tenant & step-up & org'],
       ['PATCH /tenancy/orgs/:orgId/teams/:teamId', 'scope:admin:tenant & org'],
       ['POST /auth/local/login', 'public'],
       ['POST /oauth/token', 'public'],
+      ['POST /tenancy/orgs/:orgId/idp-connections', 'scope:admin:tenant & step-up & org'],
+      ['POST /tenancy/orgs/:orgId/idp-group-mappings', 'scope:admin:tenant & step-up & org'],
       ['POST /tenancy/orgs/:orgId/teams', 'scope:admin:tenant & org'],
     ]);
   });

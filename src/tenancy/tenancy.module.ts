@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { IdpConnectionsController } from './idp-connections/idp-connections.controller';
+import { IdpConnectionsService } from './idp-connections/idp-connections.service';
+import { IdpGroupMappingsController } from './idp-group-mappings/idp-group-mappings.controller';
+import { IdpGroupMappingsService } from './idp-group-mappings/idp-group-mappings.service';
 import { LocalDefaultsSeeder } from './local-defaults.seeder';
 import { MembershipCache } from './memberships/membership-cache';
 import { MembershipsService } from './memberships/memberships.service';
@@ -13,12 +17,14 @@ import { WhoamiController } from './whoami.controller';
  * is global and runs after IdentityModule's (AppModule imports identity first).
  */
 @Module({
-  controllers: [WhoamiController, TeamsController],
+  controllers: [WhoamiController, TeamsController, IdpConnectionsController, IdpGroupMappingsController],
   providers: [
     MembershipsService,
     MembershipCache,
     LocalDefaultsSeeder,
     TeamsService,
+    IdpConnectionsService,
+    IdpGroupMappingsService,
     { provide: APP_GUARD, useClass: OrgScopedGuard },
   ],
   exports: [MembershipsService, MembershipCache],
