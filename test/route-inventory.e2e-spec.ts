@@ -54,6 +54,7 @@ describe('route inventory', () => {
     expect(routes).toEqual([
       ['DELETE /tenancy/orgs/:orgId/idp-connections/:connectionId', 'scope:admin:tenant & step-up & org'],
       ['DELETE /tenancy/orgs/:orgId/idp-group-mappings/:mappingId', 'scope:admin:tenant & step-up & org'],
+      ['DELETE /tenancy/orgs/:orgId/invites/:inviteId', 'scope:admin:tenant & org'],
       ['DELETE /tenancy/orgs/:orgId/teams/:teamId', 'scope:admin:tenant & org'],
       ['GET /.well-known/jwks.json', 'public'],
       ['GET /.well-known/openid-configuration', 'public'],
@@ -66,14 +67,17 @@ describe('route inventory', () => {
       ['GET /tenancy/orgs/:orgId/idp-connections/:connectionId', 'org'],
       ['GET /tenancy/orgs/:orgId/idp-group-mappings', 'org'],
       ['GET /tenancy/orgs/:orgId/idp-group-mappings/:mappingId', 'org'],
+      ['GET /tenancy/orgs/:orgId/invites', 'org'],
       ['GET /tenancy/orgs/:orgId/teams', 'org'],
       ['GET /tenancy/orgs/:orgId/teams/:teamId', 'org'],
       ['PATCH /tenancy/orgs/:orgId/idp-connections/:connectionId', 'scope:admin:tenant & step-up & org'],
       ['PATCH /tenancy/orgs/:orgId/teams/:teamId', 'scope:admin:tenant & org'],
       ['POST /auth/local/login', 'public'],
       ['POST /oauth/token', 'public'],
+      ['POST /tenancy/invites/accept', 'authenticated'],
       ['POST /tenancy/orgs/:orgId/idp-connections', 'scope:admin:tenant & step-up & org'],
       ['POST /tenancy/orgs/:orgId/idp-group-mappings', 'scope:admin:tenant & step-up & org'],
+      ['POST /tenancy/orgs/:orgId/invites', 'scope:admin:tenant & step-up & org'],
       ['POST /tenancy/orgs/:orgId/teams', 'scope:admin:tenant & org'],
     ]);
   });

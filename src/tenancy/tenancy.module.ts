@@ -4,6 +4,9 @@ import { IdpConnectionsController } from './idp-connections/idp-connections.cont
 import { IdpConnectionsService } from './idp-connections/idp-connections.service';
 import { IdpGroupMappingsController } from './idp-group-mappings/idp-group-mappings.controller';
 import { IdpGroupMappingsService } from './idp-group-mappings/idp-group-mappings.service';
+import { InviteTokens } from './invites/invite-tokens';
+import { InviteAcceptanceController, InvitesController } from './invites/invites.controller';
+import { InvitesService } from './invites/invites.service';
 import { LocalDefaultsSeeder } from './local-defaults.seeder';
 import { MembershipCache } from './memberships/membership-cache';
 import { MembershipsService } from './memberships/memberships.service';
@@ -17,7 +20,14 @@ import { WhoamiController } from './whoami.controller';
  * is global and runs after IdentityModule's (AppModule imports identity first).
  */
 @Module({
-  controllers: [WhoamiController, TeamsController, IdpConnectionsController, IdpGroupMappingsController],
+  controllers: [
+    WhoamiController,
+    TeamsController,
+    IdpConnectionsController,
+    IdpGroupMappingsController,
+    InvitesController,
+    InviteAcceptanceController,
+  ],
   providers: [
     MembershipsService,
     MembershipCache,
@@ -25,6 +35,8 @@ import { WhoamiController } from './whoami.controller';
     TeamsService,
     IdpConnectionsService,
     IdpGroupMappingsService,
+    InviteTokens,
+    InvitesService,
     { provide: APP_GUARD, useClass: OrgScopedGuard },
   ],
   exports: [MembershipsService, MembershipCache],
