@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { IdpConnectionsController } from './idp-connections/idp-connections.controller';
+import { IdpConnectionsService } from './idp-connections/idp-connections.service';
+import { IdpGroupMappingsController } from './idp-group-mappings/idp-group-mappings.controller';
+import { IdpGroupMappingsService } from './idp-group-mappings/idp-group-mappings.service';
+import { InviteTokens } from './invites/invite-tokens';
+import { InviteAcceptanceController, InvitesController } from './invites/invites.controller';
+import { InvitesService } from './invites/invites.service';
 import { LocalDefaultsSeeder } from './local-defaults.seeder';
 import { MembershipCache } from './memberships/membership-cache';
 import { MembershipsService } from './memberships/memberships.service';
@@ -27,6 +34,10 @@ import { WorkspacesService } from './workspaces/workspaces.service';
     ProjectsController,
     LabsController,
     MembersController,
+    IdpConnectionsController,
+    IdpGroupMappingsController,
+    InvitesController,
+    InviteAcceptanceController,
   ],
   providers: [
     MembershipsService,
@@ -36,6 +47,10 @@ import { WorkspacesService } from './workspaces/workspaces.service';
     TeamsService,
     WorkspacesService,
     MembersService,
+    IdpConnectionsService,
+    IdpGroupMappingsService,
+    InviteTokens,
+    InvitesService,
     { provide: APP_GUARD, useClass: OrgScopedGuard },
   ],
   exports: [MembershipsService, MembershipCache],
