@@ -1,19 +1,9 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-  Req,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../../identity/authentication/current-principal.decorator';
 import { Authenticated } from '../../identity/authentication/route-access.decorators';
 import { AuthError } from '../../identity/errors/auth-error';
-import type { AuthenticatedRequest } from '../../identity/request-context';
+import type { Principal } from '../../identity/principal';
 import { RequireScope } from '../../identity/scope/require-scope.decorator';
 import { StepUp } from '../../identity/step-up/step-up.decorator';
 import type { OrgAccess } from '../org-scope/org-access';
@@ -69,10 +59,9 @@ export class InviteAcceptanceController {
   @Authenticated()
   @Post('accept')
   @HttpCode(200)
-  accept(@Req() request: AuthenticatedRequest, @Body() body: AcceptInviteBody): Promise<AcceptedInvite> {
-    // A POST never serves the anonymous principal, even under permissive enforcement.
-    const principal = request.principal;
-    if (!principal || principal.actorType === 'anonymous') throw new AuthError('missing_token');
+  accept(@CurrentPrincipal() principal: Principal, @Body() body: AcceptInviteBody): Promise<AcceptedInvite> {
+    // A POST never serves the anonymous principal, even under permissive enforcement; this says it twice.
+    if (principal.actorType === 'anonymous') throw new AuthError('missing_token');
     return this.invites.accept(principal, body.token);
   }
 }
