@@ -11,6 +11,7 @@ import { JwtStrategy, reasonOfJwtFailure, type TokenCarrier } from '../jwt/jwt.s
 import { ANONYMOUS, type Principal } from '../principal';
 import { type AuthenticatedRequest, requestOf, routeTemplateOf } from '../request-context';
 import { StepUpRequirement } from '../step-up/step-up.decorator';
+import { HandlerMetadata } from '../route-metadata';
 import { ROUTE_ACCESS } from './route-access.decorators';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -22,25 +23,44 @@ const ALWAYS_STRICT_PREFIXES = ['/_internal', '/mcp'];
  * anonymous principal (counted as a would-be deny) unless the route is always strict; a request *with*
  * credentials is always fully checked.
  */
+/** What a route's access decorators say, read once per handler. */
+interface RouteAccess {
+  readonly public: boolean;
+  readonly agentsAllowed: boolean;
+  /** `@AlwaysStrict()` or `@StepUp` (the method and path rules are checked per request). */
+  readonly strict: boolean;
+}
+
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
+  private readonly access: HandlerMetadata<RouteAccess>;
+
   constructor(
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly decisions: AuthDecisions,
     private readonly verified: VerifiedTokenCache,
     @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
     private readonly strategy: JwtStrategy,
-  ) {}
+  ) {
+    this.access = new HandlerMetadata((targets) => ({
+      public: reflector.getAllAndOverride(ROUTE_ACCESS.PublicRoute, targets) === true,
+      agentsAllowed: reflector.getAllAndOverride(ROUTE_ACCESS.AgentsAllowedRoute, targets) === true,
+      strict:
+        reflector.getAllAndOverride(ROUTE_ACCESS.AlwaysStrictRoute, targets) === true ||
+        reflector.getAllAndOverride(StepUpRequirement, targets) !== undefined,
+    }));
+  }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride(ROUTE_ACCESS.PublicRoute, targets)) return true;
+  /** Synchronous on a cache hit: the common case costs no promise. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const access = this.access.of(context);
+    if (access.public) return true;
 
     const request = requestOf(context);
     const token = readBearer(request.headers.authorization);
     if (token === null) {
-      if (this.config.auth.enforce === 'permissive' && !this.isAlwaysStrict(context, request)) {
+      if (this.config.auth.enforce === 'permissive' && !isAlwaysStrict(access, request)) {
         request.principal = ANONYMOUS;
         this.decisions.wouldDeny(request, 'missing_token');
         return true;
@@ -49,20 +69,19 @@ export class AuthenticationGuard implements CanActivate {
     }
 
     const cacheKey = VerifiedTokenCache.keyOf(token);
-    let principal = this.verified.get(cacheKey);
-    if (!principal) {
-      principal = await this.verify(token);
+    const cached = this.verified.get(cacheKey);
+    if (cached) return this.admit(request, cached, access);
+    return this.verify(token).then((principal) => {
       this.verified.set(cacheKey, principal);
-    }
+      return this.admit(request, principal, access);
+    });
+  }
+
+  private admit(request: AuthenticatedRequest, principal: Principal, access: RouteAccess): true {
     request.principal = principal;
     // Asked on every request, hit or miss: a revocation takes effect at once, not at cache expiry.
     if (this.revocations.isRevoked(principal)) throw new AuthError('token_revoked');
-    if (
-      principal.actorType === 'agent' &&
-      !this.reflector.getAllAndOverride(ROUTE_ACCESS.AgentsAllowedRoute, targets)
-    ) {
-      throw new AuthError('agent_not_allowed');
-    }
+    if (principal.actorType === 'agent' && !access.agentsAllowed) throw new AuthError('agent_not_allowed');
     return true;
   }
 
@@ -92,19 +111,13 @@ export class AuthenticationGuard implements CanActivate {
       authenticate(carrier, undefined, (error?: unknown) => reject(asError(error)));
     });
   }
+}
 
-  /** Mutations, `/_internal/*`, `/mcp/*`, `@StepUp` and `@AlwaysStrict()` routes never serve anonymous callers. */
-  private isAlwaysStrict(context: ExecutionContext, request: AuthenticatedRequest): boolean {
-    if (!SAFE_METHODS.has(request.method)) return true;
-    const route = routeTemplateOf(request);
-    if (ALWAYS_STRICT_PREFIXES.some((prefix) => route === prefix || route.startsWith(`${prefix}/`)))
-      return true;
-    const targets = [context.getHandler(), context.getClass()];
-    return (
-      this.reflector.getAllAndOverride(ROUTE_ACCESS.AlwaysStrictRoute, targets) === true ||
-      this.reflector.getAllAndOverride(StepUpRequirement, targets) !== undefined
-    );
-  }
+/** Mutations, `/_internal/*`, `/mcp/*`, `@StepUp` and `@AlwaysStrict()` routes never serve anonymous callers. */
+function isAlwaysStrict(access: RouteAccess, request: AuthenticatedRequest): boolean {
+  if (!SAFE_METHODS.has(request.method) || access.strict) return true;
+  const route = routeTemplateOf(request);
+  return ALWAYS_STRICT_PREFIXES.some((prefix) => route === prefix || route.startsWith(`${prefix}/`));
 }
 
 function asError(value: unknown): Error {

@@ -18,6 +18,8 @@ export type Decision = 'allow' | 'deny' | 'would_deny';
 export class AuthDecisions {
   private readonly decisions: Counter<'decision' | 'mode' | 'reason' | 'route'>;
   private readonly mode: string;
+  /** The `allow` series by reason and route: looked up once, then incremented without hashing labels. */
+  private readonly allowed = new Map<string, Counter.Internal>();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, metrics: MetricsService) {
     this.mode = config.auth.enforce;
@@ -38,7 +40,14 @@ export class AuthDecisions {
     if (!marked.principal || marked.authzCounted) return;
     marked.authzCounted = true;
     const reason = marked.principal.actorType === 'anonymous' ? 'anonymous' : 'verified';
-    this.decisions.inc({ decision: 'allow', mode: this.mode, reason, route: routeTemplateOf(request) });
+    const route = routeTemplateOf(request);
+    const key = `${reason} ${route}`;
+    let series = this.allowed.get(key);
+    if (!series) {
+      series = this.decisions.labels({ decision: 'allow', mode: this.mode, reason, route });
+      this.allowed.set(key, series);
+    }
+    series.inc();
   }
 
   deny(request: FastifyRequest, reason: AuthReason): void {

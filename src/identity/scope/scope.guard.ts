@@ -2,18 +2,20 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { AuthError } from '../errors/auth-error';
 import { principalOf } from '../request-context';
+import { HandlerMetadata } from '../route-metadata';
 import { RequiredScopes } from './require-scope.decorator';
 
 /** Checks `@RequireScope`. Runs after authentication; a no-op on routes without the decorator. */
 @Injectable()
 export class ScopeGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  private readonly requirement: HandlerMetadata<string[]>;
+
+  constructor(reflector: Reflector) {
+    this.requirement = new HandlerMetadata((targets) => reflector.getAllAndMerge(RequiredScopes, targets));
+  }
 
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndMerge(RequiredScopes, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const required = this.requirement.of(context);
     if (required.length === 0) return true;
 
     const principal = principalOf(context);

@@ -4,7 +4,8 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import { MFA_ACR } from '../permissions';
 import { principalOf } from '../request-context';
-import { StepUpRequirement } from './step-up.decorator';
+import { HandlerMetadata } from '../route-metadata';
+import { type StepUpOptions, StepUpRequirement } from './step-up.decorator';
 
 /**
  * Checks `@StepUp`. Runs after authentication and scope, so a bad token is reported as such and never
@@ -15,20 +16,18 @@ import { StepUpRequirement } from './step-up.decorator';
 export class StepUpGuard implements CanActivate {
   private readonly stepUp: AppConfig['auth']['stepUp'];
   private readonly skewSeconds: number;
+  private readonly requirement: HandlerMetadata<StepUpOptions | undefined>;
 
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
+  constructor(reflector: Reflector, @Inject(APP_CONFIG) config: AppConfig) {
+    this.requirement = new HandlerMetadata((targets) =>
+      reflector.getAllAndOverride(StepUpRequirement, targets),
+    );
     this.stepUp = config.auth.stepUp;
     this.skewSeconds = config.auth.clockSkewSeconds;
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const options = this.reflector.getAllAndOverride(StepUpRequirement, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const options = this.requirement.of(context);
     if (!options || !this.stepUp.enabled) return true;
 
     const principal = principalOf(context);

@@ -4,6 +4,7 @@ import { AuthError } from '../../identity/errors/auth-error';
 import { RequestError } from '../../identity/errors/request-error';
 import type { Principal } from '../../identity/principal';
 import { principalOf } from '../../identity/request-context';
+import { HandlerMetadata } from '../../identity/route-metadata';
 import { MembershipCache, type OrgStanding } from '../memberships/membership-cache';
 import { meets } from '../memberships/roles';
 import type { OrgAccess, OrgScopedRequest } from './org-access';
@@ -19,16 +20,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 @Injectable()
 export class OrgScopedGuard implements CanActivate {
-  /** Per handler: its options, or null. Metadata never changes after boot. */
-  private readonly optionsByHandler = new Map<object, OrgScopeOptions | null>();
+  private readonly requirement: HandlerMetadata<OrgScopeOptions | undefined>;
 
   constructor(
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     private readonly memberships: MembershipCache,
-  ) {}
+  ) {
+    this.requirement = new HandlerMetadata((targets) =>
+      reflector.getAllAndOverride(OrgScopeRequirement, targets),
+    );
+  }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const options = this.optionsOf(context);
+    const options = this.requirement.of(context);
     if (!options) return true;
     const request = context.switchToHttp().getRequest<OrgScopedRequest>();
     const principal = principalOf(context);
@@ -89,16 +93,6 @@ export class OrgScopedGuard implements CanActivate {
     if (options.minRole && !meets(standing.role, options.minRole)) throw new AuthError('org_forbidden');
     request.orgAccess = { orgId, userId: standing.userId, role: standing.role, clusterAdmin: false };
     return true;
-  }
-
-  private optionsOf(context: ExecutionContext): OrgScopeOptions | null {
-    const handler = context.getHandler();
-    let options = this.optionsByHandler.get(handler);
-    if (options === undefined) {
-      options = this.reflector.getAllAndOverride(OrgScopeRequirement, [handler, context.getClass()]) ?? null;
-      this.optionsByHandler.set(handler, options);
-    }
-    return options;
   }
 }
 
