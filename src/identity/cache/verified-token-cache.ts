@@ -21,15 +21,19 @@ export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
 export class VerifiedTokenCache {
   private readonly entries = new LRUCache<string, Principal>({ max: VERIFIED_TOKEN_CACHE_ENTRIES });
   private readonly skewSeconds: number;
-  private readonly lookups: Counter<'result'>;
+  /** The two series of the lookup counter, resolved once (no label hashing per request). */
+  private readonly hits: Counter.Internal;
+  private readonly misses: Counter.Internal;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, keys: JwksKeyStore, metrics: MetricsService) {
     this.skewSeconds = config.auth.clockSkewSeconds;
-    this.lookups = metrics.counter(
+    const lookups = metrics.counter(
       'alphaswarm_verified_token_cache_total',
       'Lookups of the verified-token cache: hit (validation skipped) or miss',
       ['result'],
     );
+    this.hits = lookups.labels({ result: 'hit' });
+    this.misses = lookups.labels({ result: 'miss' });
     keys.onKeySetChange(() => this.entries.clear());
   }
 
@@ -41,7 +45,7 @@ export class VerifiedTokenCache {
   get(id: string): Principal | undefined {
     const principal = this.entries.get(id);
     if (!principal) {
-      this.lookups.inc({ result: 'miss' });
+      this.misses.inc();
       return undefined;
     }
     const now = Date.now() / 1000;
@@ -49,7 +53,7 @@ export class VerifiedTokenCache {
     const early = principal.notBefore !== undefined && principal.notBefore - this.skewSeconds > now;
     if (expired) this.entries.delete(id);
     // Outside its window the token takes the full path again, which names the exact reason.
-    this.lookups.inc({ result: expired || early ? 'miss' : 'hit' });
+    (expired || early ? this.misses : this.hits).inc();
     return expired || early ? undefined : principal;
   }
 
