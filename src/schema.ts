@@ -6,9 +6,14 @@ import { User } from './tenancy/users/user.entity';
 import { Workspace } from './tenancy/workspaces/workspace.entity';
 import { CreateIdentityCore1764064800000 } from '../migrations/1764064800000-CreateIdentityCore';
 import { CreateAppRole1764150000000 } from '../migrations/1764150000000-CreateAppRole';
+import { CreateSecurityAuditLedger1764400000000 } from '../migrations/1764400000000-CreateSecurityAuditLedger';
 
 /** Every entity and migration, as classes (no globs: ts-jest and dist/ resolve them alike). */
 export const SCHEMA: DatabaseSchema = {
   entities: [LocalSigningKey, Organization, Workspace, User, Membership],
-  migrations: [CreateIdentityCore1764064800000, CreateAppRole1764150000000],
+  migrations: [
+    CreateIdentityCore1764064800000,
+    CreateAppRole1764150000000,
+    CreateSecurityAuditLedger1764400000000,
+  ],
 };

@@ -26,6 +26,9 @@ describe('migrations', () => {
         'local_signing_keys',
         'memberships',
         'organizations',
+        'security_audit_chain_heads',
+        'security_audit_checkpoints',
+        'security_audit_events',
         'users',
         'workspaces',
       ]);
@@ -35,7 +38,7 @@ describe('migrations', () => {
       expect(await tables()).toEqual([]);
 
       await dataSource.runMigrations({ transaction: 'each' });
-      expect(await tables()).toHaveLength(5);
+      expect(await tables()).toHaveLength(8);
       expect(await dataSource.showMigrations()).toBe(false); // nothing pending
 
       // What `typeorm migration:generate` would write: nothing, or the entities drifted from the migrations.
