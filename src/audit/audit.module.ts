@@ -1,5 +1,16 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { DECISION_SINK } from '../identity/decisions/decision-sink';
+import { AuditDecisionBuffer } from './decisions/audit-decision-buffer';
+import { AuditLedger } from './ledger/audit-ledger';
 
-/** The security audit ledger: arrives with the audit issue. */
-@Module({})
+/**
+ * The security audit ledger (SPEC §8): the writer (`AuditLedger`, for every module that records a
+ * change) and the buffered sink of identity's decisions.
+ * Global so that any module can inject `AuditLedger`, and identity's `AuthDecisions` finds the sink.
+ */
+@Global()
+@Module({
+  providers: [AuditLedger, AuditDecisionBuffer, { provide: DECISION_SINK, useExisting: AuditDecisionBuffer }],
+  exports: [AuditLedger, DECISION_SINK],
+})
 export class AuditModule {}

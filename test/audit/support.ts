@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { Global, Module } from '@nestjs/common';
+import { Client } from 'pg';
+import { AUDIT_CLOCK, type AuditClock } from '../../src/audit/ledger/audit-clock';
+import { AuditLedger } from '../../src/audit/ledger/audit-ledger';
+import { AuditVerifier, type VerifyReport } from '../../src/audit/ledger/audit-verifier';
+import { TenantDb } from '../../src/database/tenant-db';
+import type { TestApp } from '../support/app';
+
+/** A clock the test moves by hand; mounted as a global module it becomes the ledger's clock. */
+export class ManualClock implements AuditClock {
+  current = new Date();
+  now(): Date {
+    return new Date(this.current);
+  }
+  set(date: Date | string): void {
+    this.current = new Date(date);
+  }
+}
+
+export const clock = new ManualClock();
+
+@Global()
+@Module({ providers: [{ provide: AUDIT_CLOCK, useValue: clock }], exports: [AUDIT_CLOCK] })
+export class ManualClockModule {}
+
+/** A connection to the app's database as the superuser (the owner): what an attacker with the DBA password has. */
+export async function superuser(t: TestApp): Promise<Client> {
+  const client = new Client({ connectionString: t.config.database.url });
+  await client.connect();
+  return client;
+}
+
+export const ledgerOf = (t: TestApp) => t.app.get(AuditLedger);
+export const verify = (t: TestApp, orgId: string | null): Promise<VerifyReport> =>
+  new AuditVerifier(t.app.get(TenantDb)).verify({ orgId });
+
+/** A real organization and a user with a membership role in it (rows, as tenancy would write them). */
+export async function orgWithMember(
+  db: Client,
+  sub: string,
+  role: 'viewer' | 'member' | 'admin' | 'owner',
+): Promise<{ orgId: string; sub: string }> {
+  const orgId = randomUUID();
+  await db.query(`INSERT INTO organizations (id, kind, name) VALUES ($1, 'institutional', $2)`, [
+    orgId,
+    `org ${orgId}`,
+  ]);
+  await addMember(db, orgId, sub, role);
+  return { orgId, sub };
+}
+
+export async function addMember(
+  db: Client,
+  orgId: string,
+  sub: string,
+  role: 'viewer' | 'member' | 'admin' | 'owner',
+): Promise<void> {
+  const {
+    rows: [user],
+  } = await db.query<{ id: string }>(
+    `INSERT INTO users (sub) VALUES ($1) ON CONFLICT (sub) DO UPDATE SET sub = excluded.sub RETURNING id`,
+    [sub],
+  );
+  await db.query(
+    `INSERT INTO memberships (user_id, org_id, scope_kind, scope_id, role, source)
+     VALUES ($1, $2, 'organization', $2, $3, 'manual')`,
+    [user.id, orgId, role],
+  );
+}
+
+/** Rows of one organization's chain (null: the chain of events without one), oldest first. */
+export async function rowsOf(db: Client, orgId: string | null): Promise<Record<string, any>[]> {
+  const { rows } = await db.query(
+    `SELECT id, seq::int AS seq, org_id, user_id, actor_user_id, event_type, outcome, reason, route, ip,
+            request_id, details, prev_hash, hash, created_at
+       FROM security_audit_events WHERE org_id IS NOT DISTINCT FROM $1 ORDER BY seq`,
+    [orgId],
+  );
+  return rows;
+}
