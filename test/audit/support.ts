@@ -79,3 +79,15 @@ export async function rowsOf(db: Client, orgId: string | null): Promise<Record<s
   );
   return rows;
 }
+
+/** One sample of Prometheus text (labelled or not); 0 when absent. */
+export function metric(metrics: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  for (const line of metrics.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const have = (match[2] ?? '').split(',');
+    if (wanted.every((pair) => have.includes(pair))) return Number(match[3]);
+  }
+  return 0;
+}

@@ -48,6 +48,8 @@ export class AuditDecisionBuffer implements DecisionSink, OnApplicationBootstrap
   /** The batch whose write failed, retried before anything newer. */
   private retrying?: { events: DecisionEvent[]; attempts: number };
   private flushing?: Promise<void>;
+  /** Events being written right now (neither in the queue nor retrying). */
+  private inFlight = 0;
   private timer?: NodeJS.Timeout;
   private kicked = false;
   private readonly droppedFull: Counter.Internal;
@@ -73,7 +75,7 @@ export class AuditDecisionBuffer implements DecisionSink, OnApplicationBootstrap
       'Failed attempts to write a batch of buffered decisions to the audit ledger',
       [],
     );
-    const queued = () => this.queue.length + (this.retrying?.events.length ?? 0);
+    const queued = () => this.queue.length + (this.retrying?.events.length ?? 0) + this.inFlight;
     new Gauge({
       name: 'alphaswarm_audit_buffer_events',
       help: 'Authorization decisions waiting in memory to be written to the audit ledger',
@@ -155,6 +157,7 @@ export class AuditDecisionBuffer implements DecisionSink, OnApplicationBootstrap
   }
 
   private async write(events: DecisionEvent[]): Promise<boolean> {
+    this.inFlight = events.length;
     try {
       await this.ledger.recordBatch(events.map(auditEventOf));
       return true;
@@ -162,6 +165,8 @@ export class AuditDecisionBuffer implements DecisionSink, OnApplicationBootstrap
       this.failures.inc();
       this.logger.warn({ event: 'audit_write_failed', events: events.length, err: error });
       return false;
+    } finally {
+      this.inFlight = 0;
     }
   }
 }
