@@ -12,8 +12,8 @@ import { metric, superuser } from './support';
 const now = () => Math.floor(Date.now() / 1000);
 
 /** The ledger rows written for one request (found by its request id). */
-async function rowsFor(db: Client, requestId: string): Promise<Record<string, any>[]> {
-  const { rows } = await db.query(
+async function rowsFor(db: Client, requestId: string): Promise<Record<string, unknown>[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
     `SELECT org_id, user_id, actor_user_id, event_type, outcome, reason, route, ip, request_id, details
        FROM security_audit_events WHERE request_id = $1`,
     [requestId],
@@ -21,7 +21,7 @@ async function rowsFor(db: Client, requestId: string): Promise<Record<string, an
   return rows;
 }
 
-async function auditedRow(db: Client, requestId: string): Promise<Record<string, any>> {
+async function auditedRow(db: Client, requestId: string): Promise<Record<string, unknown>> {
   await eventually(async () => (await rowsFor(db, requestId)).length > 0);
   const rows = await rowsFor(db, requestId);
   expect(rows).toHaveLength(1);

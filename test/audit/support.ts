@@ -69,9 +69,27 @@ export async function addMember(
   );
 }
 
+export interface LedgerRow {
+  id: string;
+  seq: number;
+  org_id: string | null;
+  user_id: string | null;
+  actor_user_id: string | null;
+  event_type: string;
+  outcome: string;
+  reason: string | null;
+  route: string | null;
+  ip: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+  created_at: Date;
+}
+
 /** Rows of one organization's chain (null: the chain of events without one), oldest first. */
-export async function rowsOf(db: Client, orgId: string | null): Promise<Record<string, any>[]> {
-  const { rows } = await db.query(
+export async function rowsOf(db: Client, orgId: string | null): Promise<LedgerRow[]> {
+  const { rows } = await db.query<LedgerRow>(
     `SELECT id, seq::int AS seq, org_id, user_id, actor_user_id, event_type, outcome, reason, route, ip,
             request_id, details, prev_hash, hash, created_at
        FROM security_audit_events WHERE org_id IS NOT DISTINCT FROM $1 ORDER BY seq`,

@@ -73,9 +73,10 @@ export class AuditVerifier {
     const rows = await this.db.run(SYSTEM_SCOPE, (manager) =>
       manager.query<{ chain_id: string }[]>(`
         WITH RECURSIVE chains AS (
-          SELECT min(chain_id) AS chain_id FROM security_audit_events
+          (SELECT chain_id FROM security_audit_events ORDER BY chain_id LIMIT 1)
           UNION ALL
-          SELECT (SELECT min(chain_id) FROM security_audit_events WHERE chain_id > chains.chain_id)
+          SELECT (SELECT e.chain_id FROM security_audit_events e
+                   WHERE e.chain_id > chains.chain_id ORDER BY e.chain_id LIMIT 1)
             FROM chains WHERE chains.chain_id IS NOT NULL
         )
         SELECT chain_id FROM chains WHERE chain_id IS NOT NULL
@@ -127,33 +128,41 @@ class ChainWalk {
       this.prevHash = checkpoint.hash;
     }
 
-    for (let round = 0; round < CATCH_UP_ROUNDS; round += 1) {
-      const broken = await this.walkRows();
-      if (broken) return this.report(broken);
+    let broken = await this.walkRows();
+    for (let round = 0; !broken && round < CATCH_UP_ROUNDS; round += 1) {
+      // The head moves in the same transaction as the rows it covers, so once a head is read, every row
+      // up to it is readable: rows still missing after one more read were deleted, not in flight.
       const [head] = await this.manager.query<{ seq: string; hash: string }[]>(
         `SELECT seq::text AS seq, hash FROM security_audit_chain_heads WHERE chain_id = $1`,
         [this.chain],
       );
       if (!head) {
         if (this.lastSeq === 0n) return this.report(); // an empty chain: nothing was ever written
-        return this.report({
-          id: null,
-          seq: null,
-          kind: 'head_missing',
-          description: 'the chain has rows but its head row is missing',
-        });
+        return this.report(this.headBreak('head_missing', 'the chain has rows but its head row is missing'));
       }
       const headSeq = BigInt(head.seq);
-      if (headSeq > this.lastSeq) continue; // appended while we read: read on
       if (headSeq === this.lastSeq && head.hash === this.prevHash) return this.report();
-      return this.report({
-        id: null,
-        seq: this.lastSeq === 0n ? null : this.lastSeq.toString(),
-        kind: 'head_mismatch',
-        description: `the chain head is at seq ${head.seq} but the rows end at seq ${this.lastSeq}: rows at the end are missing or the head was altered`,
-      });
+      if (headSeq <= this.lastSeq) {
+        return this.report(
+          this.headBreak('head_mismatch', `the chain head (seq ${head.seq}) does not match the last row`),
+        );
+      }
+      broken = await this.walkRows();
+      if (!broken && this.lastSeq < headSeq) {
+        return this.report(
+          this.headBreak(
+            'head_mismatch',
+            `the chain head is at seq ${head.seq} but the rows end at seq ${this.lastSeq}: rows at the end were deleted`,
+          ),
+        );
+      }
+      // Rows were appended while we read: check against the new head.
     }
-    return this.report();
+    return this.report(broken);
+  }
+
+  private headBreak(kind: BreakKind, description: string): ChainBreak {
+    return { id: null, seq: this.lastSeq === 0n ? null : this.lastSeq.toString(), kind, description };
   }
 
   /** Reads rows after the last one checked until none are left; returns the first break, if any. */
