@@ -8,6 +8,9 @@ import { chainOf, GENESIS_HASH, hashOf, prepare, type PreparedEvent } from './au
 import { AUDIT_CLOCK, type AuditClock, SYSTEM_CLOCK } from './audit-clock';
 import type { AuditEventInput, AuditEventRow } from './audit-event';
 
+/** Rows per INSERT statement: 15 parameters each, well under Postgres's 65,535. */
+const INSERT_ROWS = 1000;
+
 const COLUMNS = [
   'id',
   'seq',
@@ -151,26 +154,41 @@ export class AuditLedger {
       return row;
     });
 
-    const params: unknown[] = [];
-    const values = rows.map((row) => {
-      const placeholders = COLUMNS.map((column) => {
-        params.push(column === 'details' ? JSON.stringify(row.details) : row[column]);
-        const n = `$${params.length}`;
-        if (column === 'created_at') return `${n}::timestamptz`;
-        if (column === 'details') return `${n}::jsonb`;
-        return n;
-      });
-      return `(${placeholders.join(', ')})`;
-    });
-    params.push(prevHash, chain);
-    // One statement: the rows and the head's new hash (a data-modifying CTE runs whether or not it is read).
-    await manager.query(
-      `WITH appended AS (
-         INSERT INTO security_audit_events (${COLUMNS.join(', ')}) VALUES ${values.join(', ')}
-       )
-       UPDATE security_audit_chain_heads SET hash = $${params.length - 1}, updated_at = now()
-        WHERE chain_id = $${params.length}`,
-      params,
-    );
+    // Postgres takes at most 65,535 parameters per statement: long batches go in several inserts.
+    for (let start = 0; start < rows.length; start += INSERT_ROWS) {
+      const chunk = rows.slice(start, start + INSERT_ROWS);
+      const last = start + INSERT_ROWS >= rows.length;
+      await manager.query(...insertOf(chunk, last ? { chain, hash: prevHash } : undefined));
+    }
   }
+}
+
+/**
+ * An INSERT of `rows`; with `head`, the same statement also moves the chain head's hash (a
+ * data-modifying CTE runs whether or not its output is read).
+ */
+function insertOf(
+  rows: readonly AuditEventRow[],
+  head?: { chain: string; hash: string },
+): [string, unknown[]] {
+  const params: unknown[] = [];
+  const values = rows.map((row) => {
+    const placeholders = COLUMNS.map((column) => {
+      params.push(column === 'details' ? JSON.stringify(row.details) : row[column]);
+      const n = `$${params.length}`;
+      if (column === 'created_at') return `${n}::timestamptz`;
+      if (column === 'details') return `${n}::jsonb`;
+      return n;
+    });
+    return `(${placeholders.join(', ')})`;
+  });
+  const insert = `INSERT INTO security_audit_events (${COLUMNS.join(', ')}) VALUES ${values.join(', ')}`;
+  if (!head) return [insert, params];
+  params.push(head.hash, head.chain);
+  return [
+    `WITH appended AS (${insert})
+     UPDATE security_audit_chain_heads SET hash = $${params.length - 1}, updated_at = now()
+      WHERE chain_id = $${params.length}`,
+    params,
+  ];
 }
