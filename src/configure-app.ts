@@ -99,6 +99,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   // Declared up front so every request object has the same shape (V8 keeps property access fast).
   fastify.decorateRequest('principal', null);
   fastify.decorateRequest('authzCounted', false);
+  fastify.decorateRequest('orgAccess', null);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();

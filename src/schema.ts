@@ -4,16 +4,35 @@ import { Membership } from './tenancy/memberships/membership.entity';
 import { Organization } from './tenancy/organizations/organization.entity';
 import { User } from './tenancy/users/user.entity';
 import { Workspace } from './tenancy/workspaces/workspace.entity';
+import { Team } from './tenancy/teams/team.entity';
+import { Lab, Project } from './tenancy/projects/workspace-child.entity';
+import { IdpConnection } from './tenancy/idp-connections/idp-connection.entity';
+import { IdpGroupMapping } from './tenancy/idp-group-mappings/idp-group-mapping.entity';
+import { Invite } from './tenancy/invites/invite.entity';
 import { CreateIdentityCore1764064800000 } from '../migrations/1764064800000-CreateIdentityCore';
 import { CreateAppRole1764150000000 } from '../migrations/1764150000000-CreateAppRole';
+import { CreateTenancy1764200000000 } from '../migrations/1764200000000-CreateTenancy';
 import { CreateSecurityAuditLedger1764400000000 } from '../migrations/1764400000000-CreateSecurityAuditLedger';
 
 /** Every entity and migration, as classes (no globs: ts-jest and dist/ resolve them alike). */
 export const SCHEMA: DatabaseSchema = {
-  entities: [LocalSigningKey, Organization, Workspace, User, Membership],
+  entities: [
+    LocalSigningKey,
+    Organization,
+    Team,
+    Workspace,
+    Project,
+    Lab,
+    User,
+    Membership,
+    IdpConnection,
+    IdpGroupMapping,
+    Invite,
+  ],
   migrations: [
     CreateIdentityCore1764064800000,
     CreateAppRole1764150000000,
+    CreateTenancy1764200000000,
     CreateSecurityAuditLedger1764400000000,
   ],
 };

@@ -52,6 +52,7 @@ describe('route inventory', () => {
       open ? 'public' : requirements.join(' & '),
     ]);
     expect(routes).toEqual([
+      ['DELETE /tenancy/orgs/:orgId/teams/:teamId', 'scope:admin:tenant & org'],
       ['GET /.well-known/jwks.json', 'public'],
       ['GET /.well-known/openid-configuration', 'public'],
       ['GET /auth/config', 'public'],
@@ -59,8 +60,12 @@ describe('route inventory', () => {
       ['GET /healthz', 'public'],
       ['GET /metrics', 'public'],
       ['GET /readyz', 'public'],
+      ['GET /tenancy/orgs/:orgId/teams', 'org'],
+      ['GET /tenancy/orgs/:orgId/teams/:teamId', 'org'],
+      ['PATCH /tenancy/orgs/:orgId/teams/:teamId', 'scope:admin:tenant & org'],
       ['POST /auth/local/login', 'public'],
       ['POST /oauth/token', 'public'],
+      ['POST /tenancy/orgs/:orgId/teams', 'scope:admin:tenant & org'],
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { Env, envNames } from './env';
@@ -66,6 +67,9 @@ export interface AppConfig {
   readonly tenancy: {
     readonly defaultStrategy: 'personal' | 'institutional' | 'hybrid';
     readonly rlsEnforce: 'off' | 'strict';
+    /** The invite HMAC key: configured, or (outside production) random for this process. */
+    readonly inviteSecret: KeyObject;
+    readonly inviteTtlSeconds: number;
   };
   readonly mcp: {
     readonly dataCanonicalUri?: string;
@@ -164,6 +168,13 @@ function build(env: Env): AppConfig {
     );
   }
 
+  if (production && env.ALPHASWARM_TENANCY_INVITE_SECRET === undefined) {
+    throw new ConfigError(
+      'ALPHASWARM_TENANCY_INVITE_SECRET',
+      'required with NODE_ENV=production: every instance must verify the invites the others sign; set it to the output of openssl rand -hex 32',
+    );
+  }
+
   const algorithms = parseAlgorithms(env.ALPHASWARM_AUTH_OIDC_ALGORITHMS);
   const { issuer, audience } = issuerAndAudience(env, provider, port);
   if (production && !secureUrl(issuer)) {
@@ -250,6 +261,12 @@ function build(env: Env): AppConfig {
     tenancy: {
       defaultStrategy: env.ALPHASWARM_TENANCY_DEFAULT_STRATEGY as AppConfig['tenancy']['defaultStrategy'],
       rlsEnforce: env.ALPHASWARM_TENANCY_RLS_ENFORCE as 'off' | 'strict',
+      inviteSecret: createSecretKey(
+        env.ALPHASWARM_TENANCY_INVITE_SECRET
+          ? Buffer.from(env.ALPHASWARM_TENANCY_INVITE_SECRET, 'utf8')
+          : randomBytes(32),
+      ),
+      inviteTtlSeconds: int(env.ALPHASWARM_TENANCY_INVITE_TTL_SECONDS),
     },
     mcp: {
       dataCanonicalUri: env.ALPHASWARM_MCP_DATA_CANONICAL_URI,
@@ -302,9 +319,6 @@ function refuseUnimplemented(env: Env): void {
   ];
   for (const [variable, feature] of secrets) {
     if (env[variable] !== undefined) throw notYet(variable, feature);
-  }
-  if (env.ALPHASWARM_TENANCY_RLS_ENFORCE === 'strict') {
-    throw notYet('ALPHASWARM_TENANCY_RLS_ENFORCE', 'row-level security (strict)');
   }
   if (env.ALPHASWARM_MCP_REQUIRE_RFC8707 === 'strict') {
     throw notYet('ALPHASWARM_MCP_REQUIRE_RFC8707', 'the MCP servers (strict RFC 8707 audiences)');

@@ -195,9 +195,21 @@ export class Env {
   )
   ALPHASWARM_TENANCY_DEFAULT_STRATEGY = 'hybrid';
 
-  /** Postgres row-level security: `off` or `strict` (strict is refused until RLS lands). */
+  /** Postgres row-level security: `strict` confines every transaction to the caller's organization; `off` keeps the policies permissive. */
   @IsIn(['off', 'strict'], oneOf('ALPHASWARM_TENANCY_RLS_ENFORCE', ['off', 'strict']))
   ALPHASWARM_TENANCY_RLS_ENFORCE = 'off';
+
+  /** HMAC key of invite tokens (32+ characters, shared by every instance). Required in production; unset in development, a random key per process. */
+  @IsOptional()
+  @Matches(/^.{32,512}$/, {
+    message:
+      'ALPHASWARM_TENANCY_INVITE_SECRET: must be 32 to 512 characters, e.g. the output of openssl rand -hex 32',
+  })
+  ALPHASWARM_TENANCY_INVITE_SECRET?: string;
+
+  /** How long an invite can be accepted. */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_TENANCY_INVITE_TTL_SECONDS', 604800))
+  ALPHASWARM_TENANCY_INVITE_TTL_SECONDS = '604800';
 
   // ── MCP ──────────────────────────────────────────────────────────────────────────────────
   /** Canonical resource URI of the Data MCP server (RFC 8707 audience). */

@@ -17,8 +17,8 @@ import { StepUpGuard } from './step-up/step-up.guard';
 
 /**
  * Token validation, the principal, reason codes and the error filter, the access decorators and their
- * guards. Global guards run in the order listed: authenticate → scope → step-up (later: org); each is a
- * no-op on routes without its metadata.
+ * guards. Global guards run in the order listed: authenticate → scope → step-up, then TenancyModule's org
+ * guard; each is a no-op on routes without its metadata.
  */
 @Module({})
 export class IdentityModule {

@@ -33,6 +33,8 @@ export interface Principal {
   readonly tenantId?: string;
   readonly tier?: string;
   readonly connection?: string;
+  /** The user's email (namespaced or top-level `email` claim), unless `email_verified` is false. */
+  readonly email?: string;
   readonly internalUserId?: string;
   readonly roles: readonly string[];
   readonly amr: readonly string[];

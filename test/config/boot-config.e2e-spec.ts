@@ -105,10 +105,21 @@ describe('boot refuses bad configuration', () => {
       /not implemented in this version; unset it/,
     ],
     [
-      'strict RLS before it exists',
-      { ALPHASWARM_TENANCY_RLS_ENFORCE: 'strict' },
-      'ALPHASWARM_TENANCY_RLS_ENFORCE',
-      /not implemented/,
+      'an invite secret too short to be a key',
+      { ALPHASWARM_TENANCY_INVITE_SECRET: 'hunter2' },
+      'ALPHASWARM_TENANCY_INVITE_SECRET',
+      /32 to 512 characters/,
+    ],
+    [
+      'production without an invite secret',
+      {
+        NODE_ENV: 'production',
+        ALPHASWARM_AUTH_ALLOW_LOCAL_IN_PRODUCTION: 'true',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+      },
+      'ALPHASWARM_TENANCY_INVITE_SECRET',
+      /required with NODE_ENV=production.*openssl rand -hex 32/,
     ],
     [
       'turning authentication off',

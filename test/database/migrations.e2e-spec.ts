@@ -23,12 +23,18 @@ describe('migrations', () => {
 
       await dataSource.runMigrations({ transaction: 'each' });
       expect(await tables()).toEqual([
+        'idp_connections',
+        'idp_group_mappings',
+        'invites',
+        'labs',
         'local_signing_keys',
         'memberships',
         'organizations',
+        'projects',
         'security_audit_chain_heads',
         'security_audit_checkpoints',
         'security_audit_events',
+        'teams',
         'users',
         'workspaces',
       ]);
@@ -38,7 +44,7 @@ describe('migrations', () => {
       expect(await tables()).toEqual([]);
 
       await dataSource.runMigrations({ transaction: 'each' });
-      expect(await tables()).toHaveLength(8);
+      expect(await tables()).toHaveLength(14);
       expect(await dataSource.showMigrations()).toBe(false); // nothing pending
 
       // What `typeorm migration:generate` would write: nothing, or the entities drifted from the migrations.

@@ -6,6 +6,8 @@ import {
 } from '../../src/identity/authentication/route-access.decorators';
 import { RequireScope } from '../../src/identity/scope/require-scope.decorator';
 import { StepUp } from '../../src/identity/step-up/step-up.decorator';
+import type { OrgAccess } from '../../src/tenancy/org-scope/org-access';
+import { CurrentOrg, OrgScoped } from '../../src/tenancy/org-scope/org-scoped.decorator';
 
 /** Routes with each kind of requirement, mounted beside the service's own through the real bootstrap. */
 @Controller('fixture')
@@ -51,6 +53,25 @@ export class FixtureController {
   @Get('step-up/agents')
   agentsStepUp(): { ok: true } {
     return { ok: true };
+  }
+
+  /** The organization from the header or the token's claim (no route parameter). */
+  @OrgScoped()
+  @Get('org')
+  org(@CurrentOrg() org: OrgAccess): OrgAccess {
+    return org;
+  }
+
+  @OrgScoped({ minRole: 'admin' })
+  @Get('org/admin')
+  orgAdmin(@CurrentOrg() org: OrgAccess): OrgAccess {
+    return org;
+  }
+
+  @OrgScoped({ param: 'tenant' })
+  @Get('tenants/:tenant')
+  namedTenant(@CurrentOrg() org: OrgAccess): OrgAccess {
+    return org;
   }
 
   @AlwaysStrict()

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryFailedError } from 'typeorm';
 import { AuthDecisions } from '../decisions/auth-decisions';
 import { AuthError, OAuthError } from './auth-error';
 import type { RequestReason } from './reason-codes';
@@ -16,6 +17,7 @@ const REQUEST_ERRORS: Record<number, [RequestReason, string]> = {
   400: ['invalid_request', 'The request is invalid'],
   404: ['not_found', 'No such route'],
   405: ['method_not_allowed', 'Method not allowed'],
+  409: ['conflict', 'The request conflicts with what is stored'],
   413: ['payload_too_large', 'The request body is too large'],
   415: ['unsupported_media_type', 'Unsupported content type'],
   431: ['invalid_request', 'The request headers are too large'],
@@ -63,9 +65,20 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
     if (exception instanceof RequestError) {
       send(reply, exception.status, {
-        error: 'invalid_request',
+        error: REQUEST_ERRORS[exception.status]?.[0] ?? 'invalid_request',
         error_description: exception.message,
         reason: exception.reason,
+        request_id: requestId,
+      });
+      return;
+    }
+
+    const constraint = constraintErrorOf(exception);
+    if (constraint) {
+      send(reply, constraint.status, {
+        error: constraint.reason,
+        error_description: constraint.description,
+        reason: constraint.reason,
         request_id: requestId,
       });
       return;
@@ -122,6 +135,25 @@ function challengeOf(error: AuthError): string | undefined {
   return `Bearer ${Object.entries(attributes)
     .map(([name, value]) => `${name}="${value.replace(/["\\]/g, '')}"`)
     .join(', ')}`;
+}
+
+/**
+ * A write the database refused for what it says (a duplicate name, a row that vanished under a
+ * concurrent delete): the caller's conflict, not a server failure. Nothing was stored.
+ */
+function constraintErrorOf(
+  exception: unknown,
+): { status: number; reason: 'conflict' | 'invalid_request'; description: string } | undefined {
+  if (!(exception instanceof QueryFailedError)) return undefined;
+  const code = (exception.driverError as { code?: unknown } | undefined)?.code;
+  if (code === '23505') return { status: 409, reason: 'conflict', description: 'It already exists' };
+  if (code === '23503') {
+    return { status: 409, reason: 'conflict', description: 'It refers to something that does not exist' };
+  }
+  if (code === '23514' || code === '22P02' || code === '22001') {
+    return { status: 400, reason: 'invalid_request', description: 'A value is out of range' };
+  }
+  return undefined;
 }
 
 /** The 4xx status of a client error (Nest's HttpException or Fastify's own errors), else undefined. */

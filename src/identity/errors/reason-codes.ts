@@ -37,8 +37,20 @@ export const REQUEST_REASONS = [
   'method_not_allowed',
   'service_unavailable',
   'server_error',
+  'conflict',
 ] as const;
 export type RequestReason = (typeof REQUEST_REASONS)[number];
+
+/** Reasons a tenancy request is refused after authorization passed (the request itself is wrong). */
+export const TENANCY_REASONS = [
+  'last_owner',
+  'invite_invalid',
+  'invite_expired',
+  'invite_used',
+  'invite_revoked',
+  'invite_email_mismatch',
+] as const;
+export type TenancyReason = (typeof TENANCY_REASONS)[number];
 
 /** RFC 6749 §5.2 token-endpoint errors; `reason` equals `error` there. */
 export const OAUTH_REASONS = [
@@ -50,5 +62,10 @@ export const OAUTH_REASONS = [
 ] as const;
 export type OAuthReason = (typeof OAUTH_REASONS)[number];
 
-export type ReasonCode = AuthReason | RequestReason | OAuthReason;
-export const REASON_CODES: readonly ReasonCode[] = [...AUTH_REASONS, ...REQUEST_REASONS, ...OAUTH_REASONS];
+export type ReasonCode = AuthReason | RequestReason | TenancyReason | OAuthReason;
+export const REASON_CODES: readonly ReasonCode[] = [
+  ...AUTH_REASONS,
+  ...REQUEST_REASONS,
+  ...TENANCY_REASONS,
+  ...OAUTH_REASONS,
+];

@@ -1,9 +1,9 @@
-import type { RequestReason } from './reason-codes';
+import type { RequestReason, TenancyReason } from './reason-codes';
 
-/** A request refused before any authorization decision (unparsable body, …). */
+/** A request refused for what it asks rather than who asks (unparsable body, unknown id, conflict, …). */
 export class RequestError extends Error {
   constructor(
-    readonly reason: RequestReason,
+    readonly reason: RequestReason | TenancyReason,
     readonly status: number,
     description: string,
   ) {

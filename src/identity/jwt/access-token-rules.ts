@@ -102,6 +102,11 @@ export class AccessTokenRules {
       tenantId: this.customString(claims, 'tenant_id'),
       tier: this.customString(claims, 'tier'),
       connection: this.customString(claims, 'connection'),
+      // Set by the post-login Action from the IdP profile; an IdP that says unverified is not believed.
+      email:
+        claims.email_verified === false
+          ? undefined
+          : (this.customString(claims, 'email') ?? optionalString(claims.email)),
       internalUserId: this.customString(claims, 'internal_user_id') ?? this.customString(claims, 'user_id'),
       roles: Object.freeze(stringList(this.custom(claims, 'roles'))),
       amr: Object.freeze(stringList(claims.amr)),

@@ -22,6 +22,7 @@ export type MembershipSource = 'manual' | 'invite' | 'idp_group' | 'jit';
 @Entity('memberships')
 @Unique('uq_memberships_user_scope', ['userId', 'scopeKind', 'scopeId'])
 @Index('ix_memberships_org', ['orgId'])
+@Index('ix_memberships_user', ['userId'])
 @Check('ck_memberships_scope_kind', `scope_kind IN ('organization', 'team', 'workspace', 'project', 'lab')`)
 @Check('ck_memberships_role', `role IN ('viewer', 'member', 'admin', 'owner')`)
 @Check('ck_memberships_source', `source IN ('manual', 'invite', 'idp_group', 'jit')`)

@@ -1,0 +1,124 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthError } from '../../identity/errors/auth-error';
+import { RequestError } from '../../identity/errors/request-error';
+import type { Principal } from '../../identity/principal';
+import { principalOf } from '../../identity/request-context';
+import { MembershipCache, type OrgStanding } from '../memberships/membership-cache';
+import { meets } from '../memberships/roles';
+import type { OrgAccess, OrgScopedRequest } from './org-access';
+import { type OrgScopeOptions, OrgScopeRequirement } from './org-scoped.decorator';
+
+export const ORG_HEADER = 'x-alphaswarm-org';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Checks `@OrgScoped`: the last global guard (authenticate → scope → step-up → org). A warm check is
+ * synchronous — the membership comes from MembershipCache — so org scoping costs about what a scope
+ * check costs; a cold one reads the database once.
+ */
+@Injectable()
+export class OrgScopedGuard implements CanActivate {
+  /** Per handler: its options, or null. Metadata never changes after boot. */
+  private readonly optionsByHandler = new Map<object, OrgScopeOptions | null>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly memberships: MembershipCache,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const options = this.optionsOf(context);
+    if (!options) return true;
+    const request = context.switchToHttp().getRequest<OrgScopedRequest>();
+    const principal = principalOf(context);
+    // Agents act for a user but never administer tenancy; the MCP routes decide for themselves.
+    if (principal.actorType === 'agent') throw new AuthError('agent_not_allowed');
+    if (principal.actorType === 'anonymous') throw new AuthError('missing_token');
+
+    const named = namedOrg(request, options.param ?? 'orgId');
+    const claim = principal.orgId;
+    // Fast path: everything is a plain id and the standing is cached.
+    if (claim === undefined || UUID.test(claim)) {
+      const orgId = this.agreed(principal, named, claim);
+      const standing = isClusterAdmin(principal) ? undefined : this.memberships.peek(principal.sub, orgId);
+      if (standing) return this.admit(request, orgId, standing, options);
+    }
+    return this.slow(request, principal, named, options);
+  }
+
+  private async slow(
+    request: OrgScopedRequest,
+    principal: Principal,
+    named: string | undefined,
+    options: OrgScopeOptions,
+  ): Promise<boolean> {
+    let claim = principal.orgId;
+    // Auth0 puts its own Organization id (`org_…`) in the token; find the organization bound to it.
+    if (claim !== undefined && !UUID.test(claim)) {
+      claim = (await this.memberships.orgIdOfAuth0Org(claim)) ?? `unbound:${claim}`;
+    }
+    const orgId = this.agreed(principal, named, claim);
+    if (isClusterAdmin(principal)) {
+      request.orgAccess = { orgId, userId: null, role: 'owner', clusterAdmin: true } satisfies OrgAccess;
+      return true;
+    }
+    if (!UUID.test(orgId)) throw new AuthError('org_forbidden');
+    return this.admit(request, orgId, await this.memberships.standing(principal.sub, orgId), options);
+  }
+
+  /** The organization the request acts in, when the named one and the token's claim agree. */
+  private agreed(principal: Principal, named: string | undefined, claim: string | undefined): string {
+    if (named !== undefined) {
+      if (claim !== undefined && claim.toLowerCase() !== named.toLowerCase() && !isClusterAdmin(principal)) {
+        throw new AuthError('org_mismatch');
+      }
+      return named.toLowerCase();
+    }
+    if (claim === undefined) throw new AuthError('org_forbidden');
+    return claim.toLowerCase();
+  }
+
+  private admit(
+    request: OrgScopedRequest,
+    orgId: string,
+    standing: OrgStanding,
+    options: OrgScopeOptions,
+  ): true {
+    if (!standing.member) throw new AuthError('org_forbidden');
+    if (options.minRole && !meets(standing.role, options.minRole)) throw new AuthError('org_forbidden');
+    request.orgAccess = { orgId, userId: standing.userId, role: standing.role, clusterAdmin: false };
+    return true;
+  }
+
+  private optionsOf(context: ExecutionContext): OrgScopeOptions | null {
+    const handler = context.getHandler();
+    let options = this.optionsByHandler.get(handler);
+    if (options === undefined) {
+      options = this.reflector.getAllAndOverride(OrgScopeRequirement, [handler, context.getClass()]) ?? null;
+      this.optionsByHandler.set(handler, options);
+    }
+    return options;
+  }
+}
+
+function isClusterAdmin(principal: Principal): boolean {
+  return principal.permissions.has('admin:cluster');
+}
+
+/** The organization the route parameter or the header names (they must agree), validated as an id. */
+function namedOrg(request: OrgScopedRequest, param: string): string | undefined {
+  const fromRoute = (request.params as Record<string, string | undefined> | undefined)?.[param];
+  const header = request.headers[ORG_HEADER];
+  if (Array.isArray(header))
+    throw new RequestError('invalid_request', 400, `one ${ORG_HEADER} header at most`);
+  for (const value of [fromRoute, header]) {
+    if (value !== undefined && !UUID.test(value)) {
+      throw new RequestError('invalid_request', 400, 'the organization id must be a UUID');
+    }
+  }
+  if (fromRoute !== undefined && header !== undefined && fromRoute.toLowerCase() !== header.toLowerCase()) {
+    throw new AuthError('org_mismatch');
+  }
+  return fromRoute ?? header;
+}

@@ -1,0 +1,64 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../../identity/scope/require-scope.decorator';
+import type { OrgAccess } from '../org-scope/org-access';
+import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
+import { type Page, PageQuery } from '../pagination';
+import { TeamBody } from './teams.dto';
+import { TeamsService, type TeamView } from './teams.service';
+
+@ApiTags('tenancy')
+@ApiBearerAuth()
+@Controller('tenancy/orgs/:orgId/teams')
+export class TeamsController {
+  constructor(private readonly teams: TeamsService) {}
+
+  @OrgScoped()
+  @Get()
+  list(@CurrentOrg() org: OrgAccess, @Query() query: PageQuery): Promise<Page<TeamView>> {
+    return this.teams.list(org.orgId, query);
+  }
+
+  @OrgScoped()
+  @Get(':teamId')
+  get(@CurrentOrg() org: OrgAccess, @Param('teamId', ParseUUIDPipe) teamId: string): Promise<TeamView> {
+    return this.teams.get(org.orgId, teamId);
+  }
+
+  @RequireScope('admin:tenant')
+  @OrgScoped({ minRole: 'admin' })
+  @Post()
+  create(@CurrentOrg() org: OrgAccess, @Body() body: TeamBody): Promise<TeamView> {
+    return this.teams.create(org.orgId, body.name);
+  }
+
+  @RequireScope('admin:tenant')
+  @OrgScoped({ minRole: 'admin' })
+  @Patch(':teamId')
+  rename(
+    @CurrentOrg() org: OrgAccess,
+    @Param('teamId', ParseUUIDPipe) teamId: string,
+    @Body() body: TeamBody,
+  ): Promise<TeamView> {
+    return this.teams.rename(org.orgId, teamId, body.name);
+  }
+
+  @RequireScope('admin:tenant')
+  @OrgScoped({ minRole: 'admin' })
+  @Delete(':teamId')
+  @HttpCode(204)
+  remove(@CurrentOrg() org: OrgAccess, @Param('teamId', ParseUUIDPipe) teamId: string): Promise<void> {
+    return this.teams.remove(org.orgId, teamId);
+  }
+}
