@@ -3,13 +3,18 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /** The chain of events that belong to no organization is keyed by the nil UUID (no org may have it). */
 const NO_ORG = `'00000000-0000-0000-0000-000000000000'::uuid`;
 
-/**
- * Rows a transaction may touch, as main's tenant tables do: everything in `system` scope, else only the
- * organization the transaction is scoped to (`TenantDb`). Under ALPHASWARM_TENANCY_RLS_ENFORCE=off every
- * transaction is `system`.
+/*
+ * Row-level policies for alphaswarm_app, on the settings TenantDb makes (as the tenant tables in
+ * …-CreateTenancy.ts): a `system` transaction sees every chain; one scoped to an organization reads only
+ * that organization's rows. Appending is also allowed to transactions scoped to no organization (a
+ * user-scoped tenancy change still records its event), but never into another organization's chain.
+ * Under ALPHASWARM_TENANCY_RLS_ENFORCE=off every transaction is `system`.
  */
-const TENANT_ROWS = `current_setting('alphaswarm.scope', true) = 'system'
-  OR org_id = nullif(current_setting('alphaswarm.org_id', true), '')::uuid`;
+const SYSTEM = `current_setting('alphaswarm.scope', true) = 'system'`;
+const ORG = `nullif(current_setting('alphaswarm.org_id', true), '')::uuid`;
+const READ_ROWS = `${SYSTEM} OR org_id = ${ORG}`;
+const APPEND_ROWS = `${SYSTEM} OR org_id = ${ORG} OR ${ORG} IS NULL`;
+const TABLES = ['security_audit_events', 'security_audit_chain_heads', 'security_audit_checkpoints'];
 
 /**
  * The security audit ledger (SPEC §8): append-only, one SHA-256 hash chain per organization (and one for
@@ -101,20 +106,26 @@ export class CreateSecurityAuditLedger1764400000000 implements MigrationInterfac
         CONSTRAINT ck_security_audit_checkpoints_chain CHECK (chain_id = coalesce(org_id, ${NO_ORG}))
       )`);
 
-    for (const table of [
-      'security_audit_events',
-      'security_audit_chain_heads',
-      'security_audit_checkpoints',
-    ]) {
+    for (const table of TABLES) {
       await db.query(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
+      // The purge works across every organization; its grants, not a policy, bound what it may do.
       await db.query(
-        `CREATE POLICY p_${table}_tenant ON ${table} TO alphaswarm_app USING (${TENANT_ROWS}) WITH CHECK (${TENANT_ROWS})`,
-      );
-      // The purge works across every organization; its grants, not the policy, bound what it may do.
-      await db.query(
-        `CREATE POLICY p_${table}_maintenance ON ${table} TO alphaswarm_audit_maintenance USING (true) WITH CHECK (true)`,
+        `CREATE POLICY audit_maintenance ON ${table} TO alphaswarm_audit_maintenance USING (true)`,
       );
     }
+    await db.query(
+      `CREATE POLICY tenant_isolation ON security_audit_events FOR SELECT TO alphaswarm_app USING (${READ_ROWS})`,
+    );
+    await db.query(
+      `CREATE POLICY tenant_append ON security_audit_events FOR INSERT TO alphaswarm_app WITH CHECK (${APPEND_ROWS})`,
+    );
+    // Appending upserts the head (INSERT … ON CONFLICT DO UPDATE reads the existing row): the same rule.
+    await db.query(
+      `CREATE POLICY tenant_append ON security_audit_chain_heads TO alphaswarm_app USING (${APPEND_ROWS}) WITH CHECK (${APPEND_ROWS})`,
+    );
+    await db.query(
+      `CREATE POLICY tenant_isolation ON security_audit_checkpoints FOR SELECT TO alphaswarm_app USING (${READ_ROWS})`,
+    );
 
     await db.query(`GRANT SELECT, INSERT ON security_audit_events TO alphaswarm_app`);
     await db.query(`GRANT SELECT, INSERT, UPDATE ON security_audit_chain_heads TO alphaswarm_app`);
