@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Global, Module } from '@nestjs/common';
 import { Client } from 'pg';
 import { AUDIT_CLOCK, type AuditClock } from '../../src/audit/ledger/audit-clock';
@@ -34,40 +33,6 @@ export async function superuser(t: TestApp): Promise<Client> {
 export const ledgerOf = (t: TestApp) => t.app.get(AuditLedger);
 export const verify = (t: TestApp, orgId: string | null): Promise<VerifyReport> =>
   new AuditVerifier(t.app.get(TenantDb)).verify({ orgId });
-
-/** A real organization and a user with a membership role in it (rows, as tenancy would write them). */
-export async function orgWithMember(
-  db: Client,
-  sub: string,
-  role: 'viewer' | 'member' | 'admin' | 'owner',
-): Promise<{ orgId: string; sub: string }> {
-  const orgId = randomUUID();
-  await db.query(`INSERT INTO organizations (id, kind, name) VALUES ($1, 'institutional', $2)`, [
-    orgId,
-    `org ${orgId}`,
-  ]);
-  await addMember(db, orgId, sub, role);
-  return { orgId, sub };
-}
-
-export async function addMember(
-  db: Client,
-  orgId: string,
-  sub: string,
-  role: 'viewer' | 'member' | 'admin' | 'owner',
-): Promise<void> {
-  const {
-    rows: [user],
-  } = await db.query<{ id: string }>(
-    `INSERT INTO users (sub) VALUES ($1) ON CONFLICT (sub) DO UPDATE SET sub = excluded.sub RETURNING id`,
-    [sub],
-  );
-  await db.query(
-    `INSERT INTO memberships (user_id, org_id, scope_kind, scope_id, role, source)
-     VALUES ($1, $2, 'organization', $2, $3, 'manual')`,
-    [user.id, orgId, role],
-  );
-}
 
 export interface LedgerRow {
   id: string;
