@@ -1,9 +1,10 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { Public } from '../src/identity/authentication/route-access.decorators';
 import { RequireScope } from '../src/identity/scope/require-scope.decorator';
+import { OrgScoped } from '../src/tenancy/org-scope/org-scoped.decorator';
 
 /**
- * Two routes that do nothing, so the bench measures the request path and the guards, not a handler.
+ * Routes that do nothing, so the bench measures the request path and the guards, not a handler.
  * Mounted beside the service's own routes through the real bootstrap (`startApp`'s `extra`).
  */
 @Controller('bench')
@@ -17,6 +18,14 @@ export class BenchController {
   @RequireScope('read:portfolio')
   @Get('scoped')
   scoped(): { ok: true } {
+    return { ok: true };
+  }
+
+  /** The same, inside one organization: the price of `@OrgScoped` with a warm membership cache. */
+  @RequireScope('read:portfolio')
+  @OrgScoped()
+  @Get('orgs/:orgId/scoped')
+  orgScoped(): { ok: true } {
     return { ok: true };
   }
 }

@@ -69,13 +69,16 @@ export class BenchIssuer {
   }
 }
 
+/** The user every bench token is for. */
+export const BENCH_SUBJECT = 'auth0|bench-user';
+
 /** The claims of every bench token: what an Auth0 user access token with one permission looks like. */
 export function accessTokenClaims(issuer: string, jti: string): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
   return {
     iss: issuer,
     aud: BENCH_AUDIENCE,
-    sub: 'auth0|bench-user',
+    sub: BENCH_SUBJECT,
     iat: now,
     exp: now + 3600,
     jti,

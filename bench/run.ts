@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { type LedgerWriteResult, measureLedgerWrites } from './audit-writes';
-import { BENCH_AUDIENCE, BenchIssuer } from './issuer';
+import { BENCH_AUDIENCE, BENCH_SUBJECT, BenchIssuer } from './issuer';
 import type { LoadParams, LoadResult } from './load';
 import { mintTokens } from './mint';
 import { canPin, freePort, reachable, runLoad, Server, StartError } from './processes';
@@ -103,6 +103,15 @@ async function main(): Promise<number> {
       ...(await timed(`${base}/bench/scoped`, bearer)),
     });
 
+    // (e) The same scope check plus @OrgScoped: the token's user is a member of the organization, so
+    // after the first request the membership comes from the cache (invalidated over Redis on change).
+    const orgId = await seedMembership(BENCH_SUBJECT);
+    log('(e) GET /bench/orgs/:orgId/scoped, one token reused, warm membership cache');
+    phases.push({
+      label: '(e) service: @OrgScoped + scope, reused token',
+      ...(await timed(`${base}/bench/orgs/${orgId}/scoped`, bearer)),
+    });
+
     // (c) Every request carries a token the service has never seen, so no cache can help: this is the
     // cost of a real signature verification per request. Tokens are minted before the clock starts.
     log(`(c) minting ${FRESH_WARMUP_TOKENS} warm-up tokens`);
@@ -127,11 +136,11 @@ async function main(): Promise<number> {
       )),
     });
 
-    // (e) A flood of strict-mode denies: every one is also an audit event (buffered, written in batches).
-    log('(e) GET /bench/scoped with a bad token: every request a 401, audited');
+    // (f) A flood of strict-mode denies: every one is also an audit event (buffered, written in batches).
+    log('(f) GET /bench/scoped with a bad token: every request a 401, audited');
     const denyPhases: Phase[] = [
       {
-        label: '(e) deny flood, audit on',
+        label: '(f) deny flood, audit on',
         expectStatus: '401',
         ...(await timed(`${base}/bench/scoped`, BAD_TOKEN)),
       },
@@ -144,7 +153,7 @@ async function main(): Promise<number> {
     // Counted now, before the baseline fetches its own copy of the JWKS.
     const serviceJwksFetches = issuer.jwksRequests;
 
-    // (f) The same flood on the same service with ALPHASWARM_AUTH_AUDIT_ENABLED=false: the cost of auditing.
+    // (g) The same flood on the same service with ALPHASWARM_AUTH_AUDIT_ENABLED=false: the cost of auditing.
     const quietPort = await freePort();
     const quiet = Server.start(
       'the service with auditing off',
@@ -155,9 +164,9 @@ async function main(): Promise<number> {
     running.add(quiet);
     const quietBase = `http://127.0.0.1:${quietPort}`;
     await quiet.waitFor(`${quietBase}/readyz`);
-    log('(f) the same deny flood with ALPHASWARM_AUTH_AUDIT_ENABLED=false');
+    log('(g) the same deny flood with ALPHASWARM_AUTH_AUDIT_ENABLED=false');
     denyPhases.push({
-      label: '(f) deny flood, audit off',
+      label: '(g) deny flood, audit off',
       expectStatus: '401',
       ...(await measure(quiet, loadCpu, {
         url: `${quietBase}/bench/scoped`,
@@ -246,7 +255,8 @@ function report(
   phases: readonly Phase[],
   run: { serviceJwksFetches: number; rss?: number; pinned: boolean; seconds: number },
 ): void {
-  const [a, b, c, d] = phases.map((phase) => phase.result);
+  const byPhase = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.result;
+  const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map(byPhase);
   const number = (value: number, digits = 0) =>
     value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const lines: string[] = [];
@@ -278,6 +288,7 @@ function report(
     ['(b)/(a)  reused token vs public', b.rps / a.rps, 0.9],
     ['(b)/(d)  reused token vs baseline', b.rps / d.rps, 5],
     ['(c)/(d)  new token each vs baseline', c.rps / d.rps, 3],
+    ['(e)/(b)  @OrgScoped vs @RequireScope', e.rps / b.rps, 0.85],
   ];
   for (const [name, value, target] of ratios) {
     lines.push(
@@ -395,10 +406,10 @@ function reportAudit(denyPhases: readonly Phase[], audit: AuditCounters, ledger:
     );
   }
   const [on, off] = denyPhases.map((phase) => phase.result);
-  if (on && off) lines.push(row(['(e)/(f)  audit on vs off', number(on.rps / off.rps, 2)], [46, 9]));
+  if (on && off) lines.push(row(['(f)/(g)  audit on vs off', number(on.rps / off.rps, 2)], [46, 9]));
   const total = on ? on.requests + denyPhases[0].warmup.requests : 0;
   lines.push(
-    `(e) ledger: ${number(audit.written)} denies written (the load counted ${number(total)} responses, ` +
+    `(f) ledger: ${number(audit.written)} denies written (the load counted ${number(total)} responses, ` +
       `up to ${2 * CONNECTIONS} more were in flight), ${number(audit.droppedFull)} dropped (buffer full), ` +
       `${number(audit.droppedFailed)} dropped (write failed), ${number(audit.failures)} failed batch writes`,
   );
@@ -440,6 +451,24 @@ function recreateDatabase(): Promise<void> {
     await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE "${DATABASE}"`);
   });
+}
+
+/** A user, an organization and a membership, as the tenancy REST routes would leave them. */
+async function seedMembership(sub: string): Promise<string> {
+  const client = new Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string }>(
+      `WITH org AS (INSERT INTO organizations (kind, name) VALUES ('personal', 'bench') RETURNING id),
+            usr AS (INSERT INTO users (sub) VALUES ($1) RETURNING id)
+       INSERT INTO memberships (user_id, org_id, scope_kind, scope_id, role, source)
+       SELECT usr.id, org.id, 'organization', org.id, 'member', 'manual' FROM usr, org RETURNING org_id AS id`,
+      [sub],
+    );
+    return rows[0].id;
+  } finally {
+    await client.end();
+  }
 }
 
 function dropDatabase(): Promise<void> {

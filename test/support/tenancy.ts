@@ -67,4 +67,15 @@ export class Tenants {
     await this.grant(user.id, orgId, role);
     return { ...user, orgId };
   }
+
+  /** The organization's owner memberships, read as the superuser would see them (no tenant filter). */
+  async owners(orgId: string): Promise<string[]> {
+    const rows = await this.db.run(SYSTEM_SCOPE, (db) =>
+      db.query<{ user_id: string }[]>(
+        `SELECT user_id FROM memberships WHERE org_id = $1 AND scope_kind = 'organization' AND role = 'owner'`,
+        [orgId],
+      ),
+    );
+    return rows.map((row) => row.user_id);
+  }
 }

@@ -65,7 +65,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
     if (exception instanceof RequestError) {
       send(reply, exception.status, {
-        error: REQUEST_ERRORS[exception.status]?.[0] ?? 'invalid_request',
+        error:
+          exception.status === 403
+            ? 'forbidden'
+            : (REQUEST_ERRORS[exception.status]?.[0] ?? 'invalid_request'),
         error_description: exception.message,
         reason: exception.reason,
         request_id: requestId,

@@ -22,6 +22,7 @@ export const MEMBERSHIP_CACHE_TTL_MS = 10_000;
 export const MEMBERSHIP_CACHE_MAX_ENTRIES = 10_000;
 const CHANNEL = 'alphaswarm:tenancy:invalidate';
 const EVERYTHING = '*';
+const SUBSCRIBE_WAIT_MS = 2000;
 
 /**
  * Memberships as `@OrgScoped` reads them: from the database through a short-lived cache, invalidated
@@ -60,7 +61,11 @@ export class MembershipCache implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  onModuleInit(): void {
+  /**
+   * Subscribes before the app takes requests (up to SUBSCRIBE_WAIT_MS), so a fresh instance caches
+   * from its first request; with Redis away it starts untrusted and reads the database meanwhile.
+   */
+  async onModuleInit(): Promise<void> {
     if (!this.redis) return;
     const subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber = subscriber;
@@ -70,18 +75,22 @@ export class MembershipCache implements OnModuleInit, OnApplicationShutdown {
       this.trusted = false;
       this.drop(EVERYTHING);
     };
+    let subscribed: () => void = () => undefined;
+    const first = new Promise<void>((resolve) => {
+      subscribed = resolve;
+      setTimeout(resolve, SUBSCRIBE_WAIT_MS).unref();
+    });
     subscriber.on('close', distrust);
     subscriber.on('reconnecting', distrust);
     subscriber.on('ready', () => {
-      subscriber
-        .subscribe(CHANNEL)
-        .then(() => {
-          // Whatever changed while unsubscribed was not heard: start from the database again.
-          this.drop(EVERYTHING);
-          this.trusted = true;
-        })
-        .catch(distrust);
+      subscriber.subscribe(CHANNEL).then(() => {
+        // Whatever changed while unsubscribed was not heard: start from the database again.
+        this.drop(EVERYTHING);
+        this.trusted = true;
+        subscribed();
+      }, distrust);
     });
+    await first;
   }
 
   onApplicationShutdown(): void {

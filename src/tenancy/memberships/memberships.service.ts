@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { SYSTEM_SCOPE, TenantDb } from '../../database/tenant-db';
 import type { MembershipSource, Role, ScopeKind } from './membership.entity';
 
 export interface MembershipView {
@@ -12,16 +12,25 @@ export interface MembershipView {
 
 @Injectable()
 export class MembershipsService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly tenantDb: TenantDb) {}
 
-  /** Every membership of the user with this IdP subject, organization first, then narrower scopes. */
+  /**
+   * Every membership of the user with this IdP subject, organization first, then narrower scopes. Runs
+   * in the user's own scope: row-level security shows a user their own memberships across organizations.
+   */
   async listForSubject(sub: string): Promise<MembershipView[]> {
-    return this.dataSource.query<MembershipView[]>(
-      `SELECT m.org_id, m.scope_kind, m.scope_id, m.role, m.source
-         FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE u.sub = $1
-        ORDER BY m.org_id, array_position(ARRAY['organization','team','workspace','project','lab'], m.scope_kind), m.scope_id`,
-      [sub],
+    const users = await this.tenantDb.run(SYSTEM_SCOPE, (db) =>
+      db.query<{ id: string }[]>(`SELECT id FROM users WHERE sub = $1`, [sub]),
+    );
+    const userId = users[0]?.id;
+    if (!userId) return [];
+    return this.tenantDb.run({ kind: 'user', userId }, (db) =>
+      db.query<MembershipView[]>(
+        `SELECT org_id, scope_kind, scope_id, role, source FROM memberships
+          WHERE user_id = $1
+          ORDER BY org_id, array_position(ARRAY['organization','team','workspace','project','lab'], scope_kind), scope_id`,
+        [userId],
+      ),
     );
   }
 }

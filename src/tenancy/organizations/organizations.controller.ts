@@ -1,0 +1,62 @@
+import { Body, Controller, Get, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Authenticated } from '../../identity/authentication/route-access.decorators';
+import { CurrentPrincipal } from '../../identity/authentication/current-principal.decorator';
+import type { Principal } from '../../identity/principal';
+import { RequireScope } from '../../identity/scope/require-scope.decorator';
+import { StepUp } from '../../identity/step-up/step-up.decorator';
+import type { OrgAccess } from '../org-scope/org-access';
+import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
+import { type Page, PageQuery } from '../pagination';
+import {
+  CreateOrganizationBody,
+  OrganizationStrategyBody,
+  RenameOrganizationBody,
+} from './organizations.dto';
+import { OrganizationsService, type OrganizationView } from './organizations.service';
+
+@ApiTags('tenancy')
+@ApiBearerAuth()
+@Controller('tenancy/orgs')
+export class OrganizationsController {
+  constructor(private readonly organizations: OrganizationsService) {}
+
+  /** The caller's organizations; every organization for `admin:cluster`. */
+  @Authenticated()
+  @Get()
+  list(@CurrentPrincipal() principal: Principal, @Query() query: PageQuery): Promise<Page<OrganizationView>> {
+    return this.organizations.listForCaller(principal, query);
+  }
+
+  /** Institutional organizations only: personal ones are created by the first login (JIT sync). */
+  @RequireScope('admin:cluster')
+  @Post()
+  create(@Body() body: CreateOrganizationBody): Promise<OrganizationView> {
+    return this.organizations.createInstitutional(body);
+  }
+
+  @OrgScoped()
+  @Get(':orgId')
+  get(@CurrentOrg() org: OrgAccess): Promise<OrganizationView> {
+    return this.organizations.get(org.orgId);
+  }
+
+  @RequireScope('admin:tenant')
+  @OrgScoped({ minRole: 'admin' })
+  @Patch(':orgId')
+  rename(@CurrentOrg() org: OrgAccess, @Body() body: RenameOrganizationBody): Promise<OrganizationView> {
+    return this.organizations.rename(org.orgId, body.name);
+  }
+
+  /** A tenancy-strategy change (personal ↔ institutional): owners only, after a fresh MFA. */
+  @RequireScope('admin:tenant')
+  @OrgScoped({ minRole: 'owner' })
+  @StepUp()
+  @Put(':orgId/strategy')
+  changeStrategy(
+    @CurrentOrg() org: OrgAccess,
+    @Body() body: OrganizationStrategyBody,
+  ): Promise<OrganizationView> {
+    return this.organizations.changeStrategy(org.orgId, body);
+  }
+}

@@ -1,0 +1,143 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../../identity/scope/require-scope.decorator';
+import type { OrgAccess } from '../org-scope/org-access';
+import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
+import { type Page, PageQuery } from '../pagination';
+import { CreateWorkspaceBody, NamedBody, UpdateWorkspaceBody, WorkspaceListQuery } from './workspaces.dto';
+import {
+  type WorkspaceChildKind,
+  type WorkspaceChildView,
+  WorkspacesService,
+  type WorkspaceView,
+} from './workspaces.service';
+
+@ApiTags('tenancy')
+@ApiBearerAuth()
+@Controller('tenancy/orgs/:orgId/workspaces')
+export class WorkspacesController {
+  constructor(private readonly workspaces: WorkspacesService) {}
+
+  @OrgScoped()
+  @Get()
+  list(@CurrentOrg() org: OrgAccess, @Query() query: WorkspaceListQuery): Promise<Page<WorkspaceView>> {
+    return this.workspaces.list(org.orgId, query.team_id, query);
+  }
+
+  @OrgScoped()
+  @Get(':workspaceId')
+  get(@CurrentOrg() org: OrgAccess, @Param('workspaceId', ParseUUIDPipe) id: string): Promise<WorkspaceView> {
+    return this.workspaces.get(org.orgId, id);
+  }
+
+  @RequireScope('admin:tenant')
+  @OrgScoped({ minRole: 'admin' })
+  @Post()
+  create(@CurrentOrg() org: OrgAccess, @Body() body: CreateWorkspaceBody): Promise<WorkspaceView> {
+    return this.workspaces.create(org.orgId, body);
+  }
+
+  @RequireScope('admin:tenant')
+  @OrgScoped({ minRole: 'admin' })
+  @Patch(':workspaceId')
+  update(
+    @CurrentOrg() org: OrgAccess,
+    @Param('workspaceId', ParseUUIDPipe) id: string,
+    @Body() body: UpdateWorkspaceBody,
+  ): Promise<WorkspaceView> {
+    return this.workspaces.update(org.orgId, id, body);
+  }
+
+  @RequireScope('admin:tenant')
+  @OrgScoped({ minRole: 'admin' })
+  @Delete(':workspaceId')
+  @HttpCode(204)
+  remove(@CurrentOrg() org: OrgAccess, @Param('workspaceId', ParseUUIDPipe) id: string): Promise<void> {
+    return this.workspaces.remove(org.orgId, id);
+  }
+}
+
+/** Projects and labs have one shape, so one controller definition serves both paths. */
+function workspaceChildController(kind: WorkspaceChildKind, path: 'projects' | 'labs') {
+  const idParam = `${kind}Id`;
+
+  @ApiTags('tenancy')
+  @ApiBearerAuth()
+  @Controller(`tenancy/orgs/:orgId/workspaces/:workspaceId/${path}`)
+  class WorkspaceChildController {
+    constructor(readonly workspaces: WorkspacesService) {}
+
+    @OrgScoped()
+    @Get()
+    list(
+      @CurrentOrg() org: OrgAccess,
+      @Param('workspaceId', ParseUUIDPipe) workspaceId: string,
+      @Query() query: PageQuery,
+    ): Promise<Page<WorkspaceChildView>> {
+      return this.workspaces.listChildren(kind, org.orgId, workspaceId, query);
+    }
+
+    @OrgScoped()
+    @Get(`:${idParam}`)
+    get(
+      @CurrentOrg() org: OrgAccess,
+      @Param('workspaceId', ParseUUIDPipe) workspaceId: string,
+      @Param(idParam, ParseUUIDPipe) id: string,
+    ): Promise<WorkspaceChildView> {
+      return this.workspaces.getChild(kind, org.orgId, workspaceId, id);
+    }
+
+    @RequireScope('admin:tenant')
+    @OrgScoped({ minRole: 'admin' })
+    @Post()
+    create(
+      @CurrentOrg() org: OrgAccess,
+      @Param('workspaceId', ParseUUIDPipe) workspaceId: string,
+      @Body() body: NamedBody,
+    ): Promise<WorkspaceChildView> {
+      return this.workspaces.createChild(kind, org.orgId, workspaceId, body.name);
+    }
+
+    @RequireScope('admin:tenant')
+    @OrgScoped({ minRole: 'admin' })
+    @Patch(`:${idParam}`)
+    rename(
+      @CurrentOrg() org: OrgAccess,
+      @Param('workspaceId', ParseUUIDPipe) workspaceId: string,
+      @Param(idParam, ParseUUIDPipe) id: string,
+      @Body() body: NamedBody,
+    ): Promise<WorkspaceChildView> {
+      return this.workspaces.renameChild(kind, org.orgId, workspaceId, id, body.name);
+    }
+
+    @RequireScope('admin:tenant')
+    @OrgScoped({ minRole: 'admin' })
+    @Delete(`:${idParam}`)
+    @HttpCode(204)
+    remove(
+      @CurrentOrg() org: OrgAccess,
+      @Param('workspaceId', ParseUUIDPipe) workspaceId: string,
+      @Param(idParam, ParseUUIDPipe) id: string,
+    ): Promise<void> {
+      return this.workspaces.removeChild(kind, org.orgId, workspaceId, id);
+    }
+  }
+  Object.defineProperty(WorkspaceChildController, 'name', {
+    value: kind === 'project' ? 'ProjectsController' : 'LabsController',
+  });
+  return WorkspaceChildController;
+}
+
+export const ProjectsController = workspaceChildController('project', 'projects');
+export const LabsController = workspaceChildController('lab', 'labs');
