@@ -31,7 +31,9 @@ function describe(chain: ChainReport): string {
     return `chain ${name}: BROKEN at ${where}: ${kind}: ${description}`;
   }
   const span = chain.rows > 0 ? ` (seq ${chain.first_seq}..${chain.last_seq})` : '';
-  const checkpoint = chain.checkpoint ? `, after the retention checkpoint at seq ${chain.checkpoint.seq}` : '';
+  const checkpoint = chain.checkpoint
+    ? `, after the retention checkpoint at seq ${chain.checkpoint.seq}`
+    : '';
   return `chain ${name}: ok, ${chain.rows} rows${span}${checkpoint}`;
 }
 
@@ -50,7 +52,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (values.org !== undefined && !UUID.test(values.org)) fail(`--org must be an organization UUID\n${USAGE}`);
+  if (values.org !== undefined && !UUID.test(values.org))
+    fail(`--org must be an organization UUID\n${USAGE}`);
 
   let config;
   try {
