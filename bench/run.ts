@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { type LedgerWriteResult, measureLedgerWrites } from './audit-writes';
 import { BENCH_AUDIENCE, BENCH_SUBJECT, BenchIssuer } from './issuer';
 import type { LoadParams, LoadResult } from './load';
 import { mintTokens } from './mint';
@@ -27,9 +28,17 @@ const FRESH_MAX_TOKENS = 60_000;
 
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
+/** Audit ledger writes: concurrent writers (the service's pool holds 10 connections) and seconds per run. */
+const LEDGER_WRITERS = 16;
+const LEDGER_SECONDS = 5;
+/** Every request of the deny flood carries this, so every one is a strict-mode deny (401 malformed_token). */
+const BAD_TOKEN = { authorization: 'Bearer not-a-token' };
+const INVITE_SECRET = randomBytes(32).toString('hex');
 
 interface Phase {
   readonly label: string;
+  /** The status every response should have (default: any 2xx). */
+  readonly expectStatus?: string;
   readonly result: LoadResult;
   readonly warmup: LoadResult;
   /** Cores the server process used during the measured run (about 1.0 when it had CPU 0 to itself). */
@@ -71,19 +80,7 @@ async function main(): Promise<number> {
     const service = Server.start(
       'the service (bench/server.ts)',
       'server.js',
-      {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATABASE_URL,
-        REDIS_URL,
-        ALPHASWARM_AUTH_PROVIDER: 'oidc',
-        ALPHASWARM_AUTH_OIDC_ISSUER: issuer.url,
-        ALPHASWARM_AUTH_OIDC_AUDIENCE: BENCH_AUDIENCE,
-        ALPHASWARM_LOG_LEVEL: 'info',
-        ALPHASWARM_TENANCY_INVITE_SECRET: randomBytes(32).toString('hex'),
-      },
+      serviceEnv(port, issuer.url),
       serverCpu,
     );
     running.add(service);
@@ -139,11 +136,46 @@ async function main(): Promise<number> {
       )),
     });
 
+    // (f) A flood of strict-mode denies: every one is also an audit event (buffered, written in batches).
+    log('(f) GET /bench/scoped with a bad token: every request a 401, audited');
+    const denyPhases: Phase[] = [
+      {
+        label: '(f) deny flood, audit on',
+        expectStatus: '401',
+        ...(await timed(`${base}/bench/scoped`, BAD_TOKEN)),
+      },
+    ];
+    const audit = await auditCounters(base);
+
     const rss = service.rssMiB();
     await service.stop();
     running.delete(service);
     // Counted now, before the baseline fetches its own copy of the JWKS.
     const serviceJwksFetches = issuer.jwksRequests;
+
+    // (g) The same flood on the same service with ALPHASWARM_AUTH_AUDIT_ENABLED=false: the cost of auditing.
+    const quietPort = await freePort();
+    const quiet = Server.start(
+      'the service with auditing off',
+      'server.js',
+      { ...serviceEnv(quietPort, issuer.url), ALPHASWARM_AUTH_AUDIT_ENABLED: 'false' },
+      serverCpu,
+    );
+    running.add(quiet);
+    const quietBase = `http://127.0.0.1:${quietPort}`;
+    await quiet.waitFor(`${quietBase}/readyz`);
+    log('(g) the same deny flood with ALPHASWARM_AUTH_AUDIT_ENABLED=false');
+    denyPhases.push({
+      label: '(g) deny flood, audit off',
+      expectStatus: '401',
+      ...(await measure(quiet, loadCpu, {
+        url: `${quietBase}/bench/scoped`,
+        connections: CONNECTIONS,
+        headers: BAD_TOKEN,
+      })),
+    });
+    await quiet.stop();
+    running.delete(quiet);
 
     // ---- (d) the baseline, alone on the same CPU once the service is gone ----
     const baselinePort = await freePort();
@@ -175,7 +207,13 @@ async function main(): Promise<number> {
     await baseline.stop();
     running.delete(baseline);
 
+    log(
+      `ledger writes: ${LEDGER_WRITERS} concurrent writers, ${LEDGER_SECONDS} s each, one org then 100 orgs`,
+    );
+    const ledger = await measureLedgerWrites(DATABASE_URL, LEDGER_WRITERS, LEDGER_SECONDS);
+
     report(phases, { serviceJwksFetches, rss, pinned, seconds: (Date.now() - startedAt) / 1000 });
+    reportAudit(denyPhases, audit, ledger);
     return 0;
   } catch (error) {
     if (!(error instanceof StartError)) throw error;
@@ -297,6 +335,99 @@ function report(
   }
   lines.push(`wall time: ${number(run.seconds, 1)} s`);
   process.stdout.write(`\n${lines.join('\n')}\n`);
+}
+
+/** The service's environment: production mode, the bench database and Redis, the loopback issuer. */
+function serviceEnv(port: number, issuerUrl: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL,
+    REDIS_URL,
+    ALPHASWARM_AUTH_PROVIDER: 'oidc',
+    ALPHASWARM_AUTH_OIDC_ISSUER: issuerUrl,
+    ALPHASWARM_AUTH_OIDC_AUDIENCE: BENCH_AUDIENCE,
+    ALPHASWARM_LOG_LEVEL: 'info',
+    // Production requires it; one per run is enough for a bench that signs no invites.
+    ALPHASWARM_TENANCY_INVITE_SECRET: INVITE_SECRET,
+  };
+}
+
+interface AuditCounters {
+  readonly written: number;
+  readonly droppedFull: number;
+  readonly droppedFailed: number;
+  readonly failures: number;
+}
+
+/** The audit counters of a running service (after its flood, once its buffer had a moment to drain). */
+async function auditCounters(base: string): Promise<AuditCounters> {
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+  return {
+    written: value(/^alphaswarm_audit_events_written_total\{source="decisions"\} (\S+)$/m),
+    droppedFull: value(/^alphaswarm_audit_events_dropped_total\{reason="buffer_full"\} (\S+)$/m),
+    droppedFailed: value(/^alphaswarm_audit_events_dropped_total\{reason="write_failed"\} (\S+)$/m),
+    failures: value(/^alphaswarm_audit_write_failures_total (\S+)$/m),
+  };
+}
+
+function reportAudit(denyPhases: readonly Phase[], audit: AuditCounters, ledger: LedgerWriteResult[]): void {
+  const number = (value: number, digits = 0) =>
+    value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const row = (cells: string[], widths: number[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const lines: string[] = ['', 'audit ledger'];
+  const widths = [46, 9, 8, 8, 10, 10];
+  lines.push(
+    row(
+      ['strict-deny flood (bad token, 401 each)', 'req/s', 'p50 ms', 'p99 ms', 'non-401', 'srv CPU'],
+      widths,
+    ),
+  );
+  lines.push('-'.repeat(widths.reduce((sum, width) => sum + width + 2, -2)));
+  for (const { label, result, serverCpu, expectStatus } of denyPhases) {
+    const off = result.requests - (result.statuses[expectStatus ?? '401'] ?? 0);
+    lines.push(
+      row(
+        [
+          label,
+          number(result.rps),
+          number(result.p50, 1),
+          number(result.p99, 1),
+          String(off),
+          serverCpu === undefined ? 'n/a' : `${number(serverCpu * 100)}%`,
+        ],
+        widths,
+      ),
+    );
+  }
+  const [on, off] = denyPhases.map((phase) => phase.result);
+  if (on && off) lines.push(row(['(f)/(g)  audit on vs off', number(on.rps / off.rps, 2)], [46, 9]));
+  const total = on ? on.requests + denyPhases[0].warmup.requests : 0;
+  lines.push(
+    `(f) ledger: ${number(audit.written)} denies written (the load counted ${number(total)} responses, ` +
+      `up to ${2 * CONNECTIONS} more were in flight), ${number(audit.droppedFull)} dropped (buffer full), ` +
+      `${number(audit.droppedFailed)} dropped (write failed), ${number(audit.failures)} failed batch writes`,
+  );
+  lines.push('');
+  const ledgerWidths = [52, 9, 9, 8];
+  lines.push(
+    row(['ledger writes (AuditLedger, 1 row/tx unless said)', 'rows/s', 'rows', 'seconds'], ledgerWidths),
+  );
+  lines.push('-'.repeat(ledgerWidths.reduce((sum, width) => sum + width + 2, -2)));
+  for (const result of ledger) {
+    lines.push(
+      row(
+        [result.label, number(result.rowsPerSecond), number(result.rows), number(result.seconds, 1)],
+        ledgerWidths,
+      ),
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function unreachable(what: string, where: string): number {

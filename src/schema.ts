@@ -12,6 +12,7 @@ import { Invite } from './tenancy/invites/invite.entity';
 import { CreateIdentityCore1764064800000 } from '../migrations/1764064800000-CreateIdentityCore';
 import { CreateAppRole1764150000000 } from '../migrations/1764150000000-CreateAppRole';
 import { CreateTenancy1764200000000 } from '../migrations/1764200000000-CreateTenancy';
+import { CreateSecurityAuditLedger1764400000000 } from '../migrations/1764400000000-CreateSecurityAuditLedger';
 
 /** Every entity and migration, as classes (no globs: ts-jest and dist/ resolve them alike). */
 export const SCHEMA: DatabaseSchema = {
@@ -28,5 +29,10 @@ export const SCHEMA: DatabaseSchema = {
     IdpGroupMapping,
     Invite,
   ],
-  migrations: [CreateIdentityCore1764064800000, CreateAppRole1764150000000, CreateTenancy1764200000000],
+  migrations: [
+    CreateIdentityCore1764064800000,
+    CreateAppRole1764150000000,
+    CreateTenancy1764200000000,
+    CreateSecurityAuditLedger1764400000000,
+  ],
 };

@@ -305,7 +305,6 @@ function refuseUnimplemented(env: Env): void {
     ['ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED', 'delegated agent token exchange'],
     ['ALPHASWARM_AUTH_MSAL_B2B_ENABLED', 'the legacy Entra MSAL B2B path'],
     ['ALPHASWARM_USER_OAUTH_ENABLED', 'the per-user OAuth wizard'],
-    ['ALPHASWARM_AUTH_AUDIT_ENABLED', 'the security audit ledger'],
   ];
   for (const [variable, feature] of flags) {
     if (bool(env[variable] as string)) throw notYet(variable, feature);

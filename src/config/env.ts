@@ -230,9 +230,11 @@ export class Env {
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_USER_OAUTH_ENABLED', BOOLEAN))
   ALPHASWARM_USER_OAUTH_ENABLED = 'false';
 
-  // ── Audit ledger (not implemented yet: `true` is refused) ────────────────────────────────
+  // ── Audit ledger ─────────────────────────────────────────────────────────────────────────
+  /** Write the security audit ledger (decisions, step-ups, recorded changes). `false` stops all writing. */
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH_AUDIT_ENABLED', BOOLEAN))
-  ALPHASWARM_AUTH_AUDIT_ENABLED = 'false';
+  ALPHASWARM_AUTH_AUDIT_ENABLED = 'true';
+  /** Ledger rows older than this are purged by the hourly retention job (the chain keeps verifying). */
   @Matches(/^[1-9]\d{0,5}$/, {
     message: 'ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS: must be a whole number of days (1 or more), e.g. 365',
   })

@@ -39,7 +39,7 @@ export class AuthConfigController {
         codebase: mcp.codebaseCanonicalUri ?? null,
         require_rfc8707: mcp.requireRfc8707,
       },
-      audit: { enabled: audit.enabled },
+      audit: { enabled: audit.enabled, retention_days: audit.retentionDays },
     };
   }
 

@@ -31,6 +31,9 @@ describe('migrations', () => {
         'memberships',
         'organizations',
         'projects',
+        'security_audit_chain_heads',
+        'security_audit_checkpoints',
+        'security_audit_events',
         'teams',
         'users',
         'workspaces',
@@ -41,7 +44,7 @@ describe('migrations', () => {
       expect(await tables()).toEqual([]);
 
       await dataSource.runMigrations({ transaction: 'each' });
-      expect(await tables()).toHaveLength(11);
+      expect(await tables()).toHaveLength(14);
       expect(await dataSource.showMigrations()).toBe(false); // nothing pending
 
       // What `typeorm migration:generate` would write: nothing, or the entities drifted from the migrations.

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { MetricsService } from '../../observability/metrics.service';
 import type { AuthReason } from '../errors/reason-codes';
 import { type AuthenticatedRequest, routeTemplateOf } from '../request-context';
+import { DECISION_SINK, type DecisionEvent, type DecisionKind, type DecisionSink } from './decision-sink';
 
 export type Decision = 'allow' | 'deny' | 'would_deny';
 
@@ -12,7 +13,8 @@ export type Decision = 'allow' | 'deny' | 'would_deny';
  * Counts and logs every authorization decision: `alphaswarm_authz_decisions_total{decision,mode,reason,route}`.
  * Under permissive mode an anonymous request counts twice: once `allow/anonymous` (it was served) and
  * once `would_deny/<reason>` (strict mode would have refused it). The rollout is done when the second
- * stays at zero.
+ * stays at zero. Denies, would-be denies and passed step-ups also go to the `DECISION_SINK` (the audit
+ * ledger's buffer), when there is one.
  */
 @Injectable()
 export class AuthDecisions {
@@ -21,7 +23,11 @@ export class AuthDecisions {
   /** The `allow` series by reason and route: looked up once, then incremented without hashing labels. */
   private readonly allowed = new Map<string, Counter.Internal>();
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig, metrics: MetricsService) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    metrics: MetricsService,
+    @Optional() @Inject(DECISION_SINK) private readonly sink?: DecisionSink,
+  ) {
     this.mode = config.auth.enforce;
     this.decisions = metrics.counter(
       'alphaswarm_authz_decisions_total',
@@ -55,11 +61,36 @@ export class AuthDecisions {
     const route = routeTemplateOf(request);
     this.decisions.inc({ decision: 'deny', mode: this.mode, reason, route });
     request.log.info({ event: 'authz_deny', reason, route, method: request.method });
+    this.sink?.record(this.eventOf('deny', request, route, reason));
   }
 
   wouldDeny(request: FastifyRequest, reason: AuthReason): void {
     const route = routeTemplateOf(request);
     this.decisions.inc({ decision: 'would_deny', mode: this.mode, reason, route });
     request.log.warn({ event: 'authz_would_deny', reason, route, method: request.method });
+    this.sink?.record(this.eventOf('would_deny', request, route, reason));
+  }
+
+  /** A `@StepUp` route accepted the caller's recent MFA. */
+  stepUpPassed(request: FastifyRequest): void {
+    this.sink?.record(this.eventOf('step_up_passed', request, routeTemplateOf(request), null));
+  }
+
+  private eventOf(
+    kind: DecisionKind,
+    request: FastifyRequest,
+    route: string,
+    reason: AuthReason | null,
+  ): DecisionEvent {
+    return {
+      kind,
+      reason,
+      at: Date.now(),
+      route,
+      method: request.method,
+      requestId: String(request.id),
+      ip: request.ip,
+      principal: (request as AuthenticatedRequest).principal ?? null,
+    };
   }
 }

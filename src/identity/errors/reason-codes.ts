@@ -35,6 +35,7 @@ export const REQUEST_REASONS = [
   'unsupported_media_type',
   'not_found',
   'method_not_allowed',
+  'not_acceptable',
   'service_unavailable',
   'server_error',
   'conflict',

@@ -1,9 +1,10 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { AuthDecisions } from '../decisions/auth-decisions';
 import { AuthError } from '../errors/auth-error';
 import { MFA_ACR } from '../permissions';
-import { principalOf } from '../request-context';
+import { principalOf, requestOf } from '../request-context';
 import { HandlerMetadata } from '../route-metadata';
 import { type StepUpOptions, StepUpRequirement } from './step-up.decorator';
 
@@ -18,7 +19,11 @@ export class StepUpGuard implements CanActivate {
   private readonly skewSeconds: number;
   private readonly requirement: HandlerMetadata<StepUpOptions | undefined>;
 
-  constructor(reflector: Reflector, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    reflector: Reflector,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly decisions: AuthDecisions,
+  ) {
     this.requirement = new HandlerMetadata((targets) =>
       reflector.getAllAndOverride(StepUpRequirement, targets),
     );
@@ -40,7 +45,10 @@ export class StepUpGuard implements CanActivate {
     const mfa = principal.amr.includes('mfa') || principal.acr === MFA_ACR;
     const authTime = principal.authTime;
     const recent = authTime !== undefined && authTime <= now + this.skewSeconds && now - authTime <= maxAge;
-    if (mfa && recent) return true;
+    if (mfa && recent) {
+      this.decisions.stepUpPassed(requestOf(context)); // audited; a failure is audited as its deny
+      return true;
+    }
     throw new AuthError('insufficient_user_authentication', { acr_values: MFA_ACR, max_age: String(maxAge) });
   }
 }
