@@ -17,6 +17,7 @@ import { OrganizationsController } from './organizations/organizations.controlle
 import { OrganizationsService } from './organizations/organizations.service';
 import { TeamsController } from './teams/teams.controller';
 import { TeamsService } from './teams/teams.service';
+import { TenancyAudit } from './tenancy-audit';
 import { WhoamiController } from './whoami.controller';
 import { LabsController, ProjectsController, WorkspacesController } from './workspaces/workspaces.controller';
 import { WorkspacesService } from './workspaces/workspaces.service';
@@ -43,6 +44,7 @@ import { WorkspacesService } from './workspaces/workspaces.service';
     MembershipsService,
     MembershipCache,
     LocalDefaultsSeeder,
+    TenancyAudit,
     OrganizationsService,
     TeamsService,
     WorkspacesService,

@@ -29,7 +29,12 @@ describe('@OrgScoped', () => {
       const alice = await tenants.member('member');
       const res = await get('/fixture/org', await tokenOf(alice.sub), { 'X-AlphaSwarm-Org': alice.orgId });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ orgId: alice.orgId, userId: alice.id, role: 'member', clusterAdmin: false });
+      expect(res.body).toMatchObject({
+        orgId: alice.orgId,
+        userId: alice.id,
+        role: 'member',
+        clusterAdmin: false,
+      });
     });
 
     it("takes it from the token's org claim when nothing names one", async () => {

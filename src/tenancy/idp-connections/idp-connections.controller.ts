@@ -46,7 +46,7 @@ export class IdpConnectionsController {
   @StepUp()
   @Post()
   create(@CurrentOrg() org: OrgAccess, @Body() body: CreateIdpConnectionBody): Promise<IdpConnectionView> {
-    return this.connections.create(org.orgId, body.kind, body.connection_name, body.status);
+    return this.connections.create(org, body.kind, body.connection_name, body.status);
   }
 
   @RequireScope('admin:tenant')
@@ -58,7 +58,7 @@ export class IdpConnectionsController {
     @Param('connectionId', ParseUUIDPipe) connectionId: string,
     @Body() body: UpdateIdpConnectionBody,
   ): Promise<IdpConnectionView> {
-    return this.connections.update(org.orgId, connectionId, {
+    return this.connections.update(org, connectionId, {
       connectionName: body.connection_name,
       status: body.status,
     });
@@ -73,6 +73,6 @@ export class IdpConnectionsController {
     @CurrentOrg() org: OrgAccess,
     @Param('connectionId', ParseUUIDPipe) connectionId: string,
   ): Promise<void> {
-    return this.connections.remove(org.orgId, connectionId);
+    return this.connections.remove(org, connectionId);
   }
 }

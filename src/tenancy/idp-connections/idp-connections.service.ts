@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { TenantDb } from '../../database/tenant-db';
 import { RequestError } from '../../identity/errors/request-error';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
+import type { OrgAccess } from '../org-scope/org-access';
+import { TenancyAudit } from '../tenancy-audit';
 import { one } from '../tenancy-rows';
 import type { IdpConnectionStatus, IdpKind } from './idp-connection.entity';
 
@@ -23,7 +25,10 @@ const WHAT = 'IdP connection';
  */
 @Injectable()
 export class IdpConnectionsService {
-  constructor(private readonly tenantDb: TenantDb) {}
+  constructor(
+    private readonly tenantDb: TenantDb,
+    private readonly audit: TenancyAudit,
+  ) {}
 
   list(orgId: string, query: PageQuery): Promise<Page<IdpConnectionView>> {
     const page = pageSql('idp_connections', COLUMNS, 'org_id = $1', [orgId], query);
@@ -49,31 +54,40 @@ export class IdpConnectionsService {
 
   /** A second connection with the same name in the organization is a 409 (unique constraint). */
   create(
-    orgId: string,
+    org: OrgAccess,
     kind: IdpKind,
     connectionName: string,
     status: IdpConnectionStatus = 'active',
   ): Promise<IdpConnectionView> {
-    return this.tenantDb.run({ kind: 'org', orgId }, async (db) =>
-      one(
+    const orgId = org.orgId;
+    return this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
+      const connection = one(
         await db.query<IdpConnectionView[]>(
           `INSERT INTO idp_connections (org_id, kind, connection_name, status) VALUES ($1, $2, $3, $4)
            RETURNING ${COLUMNS}`,
           [orgId, kind, connectionName, status],
         ),
         WHAT,
-      ),
-    );
+      );
+      await this.audit.record(db, org.actor, orgId, 'tenancy.idp_connection_created', {
+        connection_id: connection.id,
+        kind,
+        connection_name: connectionName,
+        status,
+      });
+      return connection;
+    });
   }
 
   update(
-    orgId: string,
+    org: OrgAccess,
     connectionId: string,
     change: { connectionName?: string; status?: IdpConnectionStatus },
   ): Promise<IdpConnectionView> {
     if (change.connectionName === undefined && change.status === undefined) {
       throw new RequestError('invalid_request', 400, 'send connection_name, status or both');
     }
+    const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       const [rows] = await db.query<[IdpConnectionView[], number]>(
         `UPDATE idp_connections
@@ -81,7 +95,13 @@ export class IdpConnectionsService {
           WHERE id = $1 AND org_id = $2 RETURNING ${COLUMNS}`,
         [connectionId, orgId, change.connectionName ?? null, change.status ?? null],
       );
-      return one(rows, WHAT);
+      const connection = one(rows, WHAT);
+      await this.audit.record(db, org.actor, orgId, 'tenancy.idp_connection_updated', {
+        connection_id: connectionId,
+        connection_name: change.connectionName,
+        status: change.status,
+      });
+      return connection;
     });
   }
 
@@ -89,13 +109,17 @@ export class IdpConnectionsService {
    * Its group mappings go with it (foreign key cascade). Memberships that group sync already granted
    * through them stay until the user's next sync, which removes what no mapping grants any more.
    */
-  async remove(orgId: string, connectionId: string): Promise<void> {
+  async remove(org: OrgAccess, connectionId: string): Promise<void> {
+    const orgId = org.orgId;
     await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       const [rows] = await db.query<[{ id: string }[], number]>(
         `DELETE FROM idp_connections WHERE id = $1 AND org_id = $2 RETURNING id`,
         [connectionId, orgId],
       );
       one(rows, WHAT);
+      await this.audit.record(db, org.actor, orgId, 'tenancy.idp_connection_deleted', {
+        connection_id: connectionId,
+      });
     });
   }
 }

@@ -56,6 +56,6 @@ export class IdpGroupMappingsController {
   @Delete(':mappingId')
   @HttpCode(204)
   remove(@CurrentOrg() org: OrgAccess, @Param('mappingId', ParseUUIDPipe) mappingId: string): Promise<void> {
-    return this.mappings.remove(org.orgId, mappingId);
+    return this.mappings.remove(org, mappingId);
   }
 }

@@ -4,6 +4,7 @@ import { AuthError } from '../../identity/errors/auth-error';
 import type { Role, ScopeKind } from '../memberships/membership.entity';
 import type { OrgAccess } from '../org-scope/org-access';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
+import { TenancyAudit } from '../tenancy-audit';
 import { assertScopeInOrg, one } from '../tenancy-rows';
 
 export interface IdpGroupMappingView {
@@ -34,7 +35,10 @@ const WHAT = 'IdP group mapping';
  */
 @Injectable()
 export class IdpGroupMappingsService {
-  constructor(private readonly tenantDb: TenantDb) {}
+  constructor(
+    private readonly tenantDb: TenantDb,
+    private readonly audit: TenancyAudit,
+  ) {}
 
   list(orgId: string, query: PageQuery, connectionId?: string): Promise<Page<IdpGroupMappingView>> {
     const page =
@@ -84,7 +88,7 @@ export class IdpGroupMappingsService {
         'IdP connection in this organization',
       );
       await assertScopeInOrg(db, orgId, mapping.scopeKind, mapping.scopeId);
-      return one(
+      const created = one(
         await db.query<IdpGroupMappingView[]>(
           `INSERT INTO idp_group_mappings (org_id, connection_id, external_group, scope_kind, scope_id, role)
            VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
@@ -99,17 +103,30 @@ export class IdpGroupMappingsService {
         ),
         WHAT,
       );
+      await this.audit.record(db, org.actor, orgId, 'tenancy.idp_group_mapping_created', {
+        mapping_id: created.id,
+        connection_id: mapping.connectionId,
+        external_group: mapping.externalGroup,
+        scope_kind: mapping.scopeKind,
+        scope_id: mapping.scopeId,
+        role: mapping.role,
+      });
+      return created;
     });
   }
 
   /** Memberships it already granted stay until the user's next group sync, which removes them. */
-  async remove(orgId: string, mappingId: string): Promise<void> {
+  async remove(org: OrgAccess, mappingId: string): Promise<void> {
+    const orgId = org.orgId;
     await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       const [rows] = await db.query<[{ id: string }[], number]>(
         `DELETE FROM idp_group_mappings WHERE id = $1 AND org_id = $2 RETURNING id`,
         [mappingId, orgId],
       );
       one(rows, WHAT);
+      await this.audit.record(db, org.actor, orgId, 'tenancy.idp_group_mapping_deleted', {
+        mapping_id: mappingId,
+      });
     });
   }
 }

@@ -6,7 +6,8 @@ import { AuthError } from '../../identity/errors/auth-error';
 import type { Principal } from '../../identity/principal';
 import { RequireScope } from '../../identity/scope/require-scope.decorator';
 import { StepUp } from '../../identity/step-up/step-up.decorator';
-import type { OrgAccess } from '../org-scope/org-access';
+import { CurrentActor } from '../org-scope/change-actor';
+import type { ChangeActor, OrgAccess } from '../org-scope/org-access';
 import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
 import { AcceptInviteBody, IssueInviteBody } from './invites.dto';
@@ -45,7 +46,7 @@ export class InvitesController {
   @Delete(':inviteId')
   @HttpCode(204)
   revoke(@CurrentOrg() org: OrgAccess, @Param('inviteId', ParseUUIDPipe) inviteId: string): Promise<void> {
-    return this.invites.revoke(org.orgId, inviteId);
+    return this.invites.revoke(org, inviteId);
   }
 }
 
@@ -59,9 +60,13 @@ export class InviteAcceptanceController {
   @Authenticated()
   @Post('accept')
   @HttpCode(200)
-  accept(@CurrentPrincipal() principal: Principal, @Body() body: AcceptInviteBody): Promise<AcceptedInvite> {
+  accept(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentActor() actor: ChangeActor,
+    @Body() body: AcceptInviteBody,
+  ): Promise<AcceptedInvite> {
     // A POST never serves the anonymous principal, even under permissive enforcement; this says it twice.
     if (principal.actorType === 'anonymous') throw new AuthError('missing_token');
-    return this.invites.accept(principal, body.token);
+    return this.invites.accept(principal, actor, body.token);
   }
 }

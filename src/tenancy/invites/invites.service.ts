@@ -7,8 +7,9 @@ import { RequestError } from '../../identity/errors/request-error';
 import type { Principal } from '../../identity/principal';
 import { MembershipCache } from '../memberships/membership-cache';
 import type { Role, ScopeKind } from '../memberships/membership.entity';
-import type { OrgAccess } from '../org-scope/org-access';
+import type { ChangeActor, OrgAccess } from '../org-scope/org-access';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
+import { TenancyAudit } from '../tenancy-audit';
 import { assertScopeInOrg, one } from '../tenancy-rows';
 import { InviteTokens, type SignedInvite } from './invite-tokens';
 
@@ -69,6 +70,7 @@ export class InvitesService {
     private readonly tenantDb: TenantDb,
     private readonly memberships: MembershipCache,
     private readonly tokens: InviteTokens,
+    private readonly audit: TenancyAudit,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.ttlSeconds = config.tenancy.inviteTtlSeconds;
@@ -98,7 +100,7 @@ export class InvitesService {
 
     const invite = await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       await assertScopeInOrg(db, orgId, scopeKind, scopeId);
-      return one(
+      const issued = one(
         await db.query<InviteView[]>(
           `INSERT INTO invites (org_id, email, scope_kind, scope_id, role, invited_by, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, date_trunc('second', now()) + make_interval(secs => $7))
@@ -107,6 +109,14 @@ export class InvitesService {
         ),
         'invite',
       );
+      await this.audit.record(db, org.actor, orgId, 'tenancy.invite_issued', {
+        invite_id: issued.id,
+        email: issued.email,
+        scope_kind: scopeKind,
+        scope_id: scopeId,
+        role,
+      });
+      return issued;
     });
     return { ...invite, token: this.tokens.sign(invite) };
   }
@@ -115,7 +125,8 @@ export class InvitesService {
    * Sets `revoked_at` (once: revoking again changes nothing). An accepted invite cannot be revoked: the
    * membership it made is removed as a membership.
    */
-  async revoke(orgId: string, inviteId: string): Promise<void> {
+  async revoke(org: OrgAccess, inviteId: string): Promise<void> {
+    const orgId = org.orgId;
     await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       // Locks the row, so a concurrent acceptance either lands first (then 409) or finds it revoked.
       const invite = one(
@@ -127,6 +138,7 @@ export class InvitesService {
       );
       if (invite.accepted) throw used();
       await db.query(`UPDATE invites SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1`, [inviteId]);
+      await this.audit.record(db, org.actor, orgId, 'tenancy.invite_revoked', { invite_id: inviteId });
     });
   }
 
@@ -136,7 +148,7 @@ export class InvitesService {
    * so of concurrent acceptances exactly one wins; the user row, the invite and the membership change in
    * one transaction, and the membership cache is invalidated once it has committed.
    */
-  async accept(principal: Principal, token: string): Promise<AcceptedInvite> {
+  async accept(principal: Principal, actor: ChangeActor, token: string): Promise<AcceptedInvite> {
     // Only a person has an email an invite can be bound to; machines never join organizations.
     if (principal.actorType !== 'user') throw new AuthError('insufficient_user_authentication', {}, 403);
     const presented = this.tokens.parse(token);
@@ -204,6 +216,12 @@ export class InvitesService {
         ),
         'membership',
       );
+      await this.audit.record(db, actor, orgId, 'tenancy.invite_accepted', {
+        invite_id: invite.id,
+        scope_kind: invite.scope_kind,
+        scope_id: invite.scope_id,
+        role: membership.role,
+      });
       return {
         invite_id: invite.id,
         org_id: orgId,

@@ -7,6 +7,7 @@ import type { MembershipSource, Role, ScopeKind } from '../memberships/membershi
 import { MembershipCache } from '../memberships/membership-cache';
 import { meets } from '../memberships/roles';
 import type { OrgAccess } from '../org-scope/org-access';
+import { TenancyAudit } from '../tenancy-audit';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
 import { assertScopeInOrg, one } from '../tenancy-rows';
 import type { AddMemberBody } from './members.dto';
@@ -36,6 +37,7 @@ export class MembersService {
   constructor(
     private readonly tenantDb: TenantDb,
     private readonly memberships: MembershipCache,
+    private readonly audit: TenancyAudit,
   ) {}
 
   list(orgId: string, query: PageQuery): Promise<Page<MemberView>> {
@@ -66,7 +68,9 @@ export class MembersService {
          VALUES ($1, $2, $3, $4, $5, 'manual') RETURNING id`,
         [user.id, orgId, scopeKind, scopeId, body.role],
       );
-      return this.find(db, orgId, membership.id);
+      const added = await this.find(db, orgId, membership.id);
+      await this.audit.record(db, caller.actor, orgId, 'tenancy.member_added', describe(added));
+      return added;
     });
     await this.memberships.invalidate(orgId);
     return added;
@@ -85,6 +89,11 @@ export class MembersService {
         orgId,
         role,
       ]);
+      await this.audit.record(db, caller.actor, orgId, 'tenancy.member_role_changed', {
+        ...describe(current),
+        previous_role: current.role,
+        role,
+      });
       return { ...current, role };
     });
     await this.memberships.invalidate(orgId);
@@ -99,6 +108,7 @@ export class MembersService {
       assertMayGrant(caller, current.role);
       if (isOrgOwner(current) && owners.length <= 1) throw lastOwner();
       await db.query(`DELETE FROM memberships WHERE id = $1 AND org_id = $2`, [membershipId, orgId]);
+      await this.audit.record(db, caller.actor, orgId, 'tenancy.member_removed', describe(current));
     });
     await this.memberships.invalidate(orgId);
   }
@@ -127,6 +137,17 @@ function assertMayGrant(caller: OrgAccess, role: Role): void {
   if (role === 'owner' && !caller.clusterAdmin && !meets(caller.role, 'owner')) {
     throw new AuthError('org_forbidden');
   }
+}
+
+/** What a ledger row says of a membership: whose, where and what (the subject, not the email). */
+function describe(membership: MemberView): Record<string, unknown> {
+  return {
+    membership_id: membership.id,
+    member_sub: membership.sub,
+    scope_kind: membership.scope_kind,
+    scope_id: membership.scope_id,
+    role: membership.role,
+  };
 }
 
 function isOrgOwner(membership: MemberView): boolean {

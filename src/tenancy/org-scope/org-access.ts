@@ -1,6 +1,16 @@
 import type { AuthenticatedRequest } from '../../identity/request-context';
 import type { Role } from '../memberships/membership.entity';
 
+/** Who changes tenancy, and from where: what every ledger row of the change carries. */
+export interface ChangeActor {
+  /** The IdP subject on whose authority the change runs. */
+  readonly sub: string;
+  readonly requestId: string;
+  readonly ip: string;
+  /** The route template, never the raw path. */
+  readonly route: string;
+}
+
 /** What `@OrgScoped` established: the organization, and who the caller is there. */
 export interface OrgAccess {
   readonly orgId: string;
@@ -10,6 +20,7 @@ export interface OrgAccess {
   readonly role: Role | null;
   /** Passed on `admin:cluster`, not on a membership. */
   readonly clusterAdmin: boolean;
+  readonly actor: ChangeActor;
 }
 
 export interface OrgScopedRequest extends AuthenticatedRequest {

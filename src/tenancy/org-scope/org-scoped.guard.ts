@@ -7,6 +7,7 @@ import { principalOf } from '../../identity/request-context';
 import { HandlerMetadata } from '../../identity/route-metadata';
 import { MembershipCache, type OrgStanding } from '../memberships/membership-cache';
 import { meets } from '../memberships/roles';
+import { actorOf } from './change-actor';
 import type { OrgAccess, OrgScopedRequest } from './org-access';
 import { type OrgScopeOptions, OrgScopeRequirement } from './org-scoped.decorator';
 
@@ -46,7 +47,7 @@ export class OrgScopedGuard implements CanActivate {
     if (claim === undefined || UUID.test(claim)) {
       const orgId = this.agreed(principal, named, claim);
       const standing = isClusterAdmin(principal) ? undefined : this.memberships.peek(principal.sub, orgId);
-      if (standing) return this.admit(request, orgId, standing, options);
+      if (standing) return this.admit(request, principal, orgId, standing, options);
     }
     return this.slow(request, principal, named, options);
   }
@@ -64,11 +65,23 @@ export class OrgScopedGuard implements CanActivate {
     }
     const orgId = this.agreed(principal, named, claim);
     if (isClusterAdmin(principal)) {
-      request.orgAccess = { orgId, userId: null, role: 'owner', clusterAdmin: true } satisfies OrgAccess;
+      request.orgAccess = {
+        orgId,
+        userId: null,
+        role: 'owner',
+        clusterAdmin: true,
+        actor: actorOf(request, principal),
+      } satisfies OrgAccess;
       return true;
     }
     if (!UUID.test(orgId)) throw new AuthError('org_forbidden');
-    return this.admit(request, orgId, await this.memberships.standing(principal.sub, orgId), options);
+    return this.admit(
+      request,
+      principal,
+      orgId,
+      await this.memberships.standing(principal.sub, orgId),
+      options,
+    );
   }
 
   /** The organization the request acts in, when the named one and the token's claim agree. */
@@ -85,13 +98,20 @@ export class OrgScopedGuard implements CanActivate {
 
   private admit(
     request: OrgScopedRequest,
+    principal: Principal,
     orgId: string,
     standing: OrgStanding,
     options: OrgScopeOptions,
   ): true {
     if (!standing.member) throw new AuthError('org_forbidden');
     if (options.minRole && !meets(standing.role, options.minRole)) throw new AuthError('org_forbidden');
-    request.orgAccess = { orgId, userId: standing.userId, role: standing.role, clusterAdmin: false };
+    request.orgAccess = {
+      orgId,
+      userId: standing.userId,
+      role: standing.role,
+      clusterAdmin: false,
+      actor: actorOf(request, principal),
+    };
     return true;
   }
 }

@@ -5,7 +5,8 @@ import { CurrentPrincipal } from '../../identity/authentication/current-principa
 import type { Principal } from '../../identity/principal';
 import { RequireScope } from '../../identity/scope/require-scope.decorator';
 import { StepUp } from '../../identity/step-up/step-up.decorator';
-import type { OrgAccess } from '../org-scope/org-access';
+import { CurrentActor } from '../org-scope/change-actor';
+import type { ChangeActor, OrgAccess } from '../org-scope/org-access';
 import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
 import {
@@ -31,8 +32,11 @@ export class OrganizationsController {
   /** Institutional organizations only: personal ones are created by the first login (JIT sync). */
   @RequireScope('admin:cluster')
   @Post()
-  create(@Body() body: CreateOrganizationBody): Promise<OrganizationView> {
-    return this.organizations.createInstitutional(body);
+  create(
+    @CurrentActor() actor: ChangeActor,
+    @Body() body: CreateOrganizationBody,
+  ): Promise<OrganizationView> {
+    return this.organizations.createInstitutional(actor, body);
   }
 
   @OrgScoped()
@@ -45,7 +49,7 @@ export class OrganizationsController {
   @OrgScoped({ minRole: 'admin' })
   @Patch(':orgId')
   rename(@CurrentOrg() org: OrgAccess, @Body() body: RenameOrganizationBody): Promise<OrganizationView> {
-    return this.organizations.rename(org.orgId, body.name);
+    return this.organizations.rename(org, body.name);
   }
 
   /** A tenancy-strategy change (personal ↔ institutional): owners only, after a fresh MFA. */
@@ -57,6 +61,6 @@ export class OrganizationsController {
     @CurrentOrg() org: OrgAccess,
     @Body() body: OrganizationStrategyBody,
   ): Promise<OrganizationView> {
-    return this.organizations.changeStrategy(org.orgId, body);
+    return this.organizations.changeStrategy(org, body);
   }
 }

@@ -3,6 +3,8 @@ import { SYSTEM_SCOPE, TenantDb } from '../../database/tenant-db';
 import { RequestError } from '../../identity/errors/request-error';
 import type { Principal } from '../../identity/principal';
 import { MembershipCache } from '../memberships/membership-cache';
+import type { ChangeActor, OrgAccess } from '../org-scope/org-access';
+import { TenancyAudit } from '../tenancy-audit';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
 import { one } from '../tenancy-rows';
 import type { CreateOrganizationBody, OrganizationStrategyBody } from './organizations.dto';
@@ -23,6 +25,7 @@ export class OrganizationsService {
   constructor(
     private readonly tenantDb: TenantDb,
     private readonly memberships: MembershipCache,
+    private readonly audit: TenancyAudit,
   ) {}
 
   /**
@@ -63,7 +66,7 @@ export class OrganizationsService {
   }
 
   /** An institutional organization bound to its Auth0 Organization, with its first owner. */
-  async createInstitutional(body: CreateOrganizationBody): Promise<OrganizationView> {
+  async createInstitutional(actor: ChangeActor, body: CreateOrganizationBody): Promise<OrganizationView> {
     const org = await this.tenantDb.run(SYSTEM_SCOPE, async (db) => {
       const created = one(
         await db.query<OrganizationView[]>(
@@ -82,24 +85,34 @@ export class OrganizationsService {
          VALUES ($1, $2, 'organization', $2, 'owner', 'manual')`,
         [owner.id, created.id],
       );
+      await this.audit.record(db, actor, created.id, 'tenancy.org_created', {
+        kind: created.kind,
+        name: created.name,
+        auth0_org_id: created.auth0_org_id,
+        owner_sub: body.owner_sub,
+      });
       return created;
     });
     await this.memberships.invalidate(org.id);
     return org;
   }
 
-  rename(orgId: string, name: string): Promise<OrganizationView> {
+  rename(org: OrgAccess, name: string): Promise<OrganizationView> {
+    const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       const [rows] = await db.query<[OrganizationView[], number]>(
         `UPDATE organizations SET name = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
         [orgId, name],
       );
-      return one(rows, 'organization');
+      const renamed = one(rows, 'organization');
+      await this.audit.record(db, org.actor, orgId, 'tenancy.org_renamed', { name });
+      return renamed;
     });
   }
 
   /** Binding or unbinding the Auth0 Organization changes which tokens' org claims name this org. */
-  async changeStrategy(orgId: string, body: OrganizationStrategyBody): Promise<OrganizationView> {
+  async changeStrategy(org: OrgAccess, body: OrganizationStrategyBody): Promise<OrganizationView> {
+    const orgId = org.orgId;
     const auth0OrgId = body.kind === 'institutional' ? body.auth0_org_id : null;
     if (body.kind === 'institutional' && !auth0OrgId) {
       throw new RequestError(
@@ -108,15 +121,20 @@ export class OrganizationsService {
         'auth0_org_id is required for an institutional organization',
       );
     }
-    const org = await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
+    const updated = await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       const [rows] = await db.query<[OrganizationView[], number]>(
         `UPDATE organizations SET kind = $2, auth0_org_id = $3 WHERE id = $1 RETURNING ${COLUMNS}`,
         [orgId, body.kind, auth0OrgId],
       );
-      return one(rows, 'organization');
+      const changed = one(rows, 'organization');
+      await this.audit.record(db, org.actor, orgId, 'tenancy.org_strategy_changed', {
+        kind: body.kind,
+        auth0_org_id: auth0OrgId,
+      });
+      return changed;
     });
     await this.memberships.invalidate(orgId);
-    return org;
+    return updated;
   }
 
   /** Users are global (one person, many organizations): no tenant filter applies to this lookup. */

@@ -40,7 +40,7 @@ export class TeamsController {
   @OrgScoped({ minRole: 'admin' })
   @Post()
   create(@CurrentOrg() org: OrgAccess, @Body() body: TeamBody): Promise<TeamView> {
-    return this.teams.create(org.orgId, body.name);
+    return this.teams.create(org, body.name);
   }
 
   @RequireScope('admin:tenant')
@@ -51,7 +51,7 @@ export class TeamsController {
     @Param('teamId', ParseUUIDPipe) teamId: string,
     @Body() body: TeamBody,
   ): Promise<TeamView> {
-    return this.teams.rename(org.orgId, teamId, body.name);
+    return this.teams.rename(org, teamId, body.name);
   }
 
   @RequireScope('admin:tenant')
@@ -59,6 +59,6 @@ export class TeamsController {
   @Delete(':teamId')
   @HttpCode(204)
   remove(@CurrentOrg() org: OrgAccess, @Param('teamId', ParseUUIDPipe) teamId: string): Promise<void> {
-    return this.teams.remove(org.orgId, teamId);
+    return this.teams.remove(org, teamId);
   }
 }

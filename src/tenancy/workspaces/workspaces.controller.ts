@@ -45,7 +45,7 @@ export class WorkspacesController {
   @OrgScoped({ minRole: 'admin' })
   @Post()
   create(@CurrentOrg() org: OrgAccess, @Body() body: CreateWorkspaceBody): Promise<WorkspaceView> {
-    return this.workspaces.create(org.orgId, body);
+    return this.workspaces.create(org, body);
   }
 
   @RequireScope('admin:tenant')
@@ -56,7 +56,7 @@ export class WorkspacesController {
     @Param('workspaceId', ParseUUIDPipe) id: string,
     @Body() body: UpdateWorkspaceBody,
   ): Promise<WorkspaceView> {
-    return this.workspaces.update(org.orgId, id, body);
+    return this.workspaces.update(org, id, body);
   }
 
   @RequireScope('admin:tenant')
@@ -64,7 +64,7 @@ export class WorkspacesController {
   @Delete(':workspaceId')
   @HttpCode(204)
   remove(@CurrentOrg() org: OrgAccess, @Param('workspaceId', ParseUUIDPipe) id: string): Promise<void> {
-    return this.workspaces.remove(org.orgId, id);
+    return this.workspaces.remove(org, id);
   }
 }
 
@@ -106,7 +106,7 @@ function workspaceChildController(kind: WorkspaceChildKind, path: 'projects' | '
       @Param('workspaceId', ParseUUIDPipe) workspaceId: string,
       @Body() body: NamedBody,
     ): Promise<WorkspaceChildView> {
-      return this.workspaces.createChild(kind, org.orgId, workspaceId, body.name);
+      return this.workspaces.createChild(kind, org, workspaceId, body.name);
     }
 
     @RequireScope('admin:tenant')
@@ -118,7 +118,7 @@ function workspaceChildController(kind: WorkspaceChildKind, path: 'projects' | '
       @Param(idParam, ParseUUIDPipe) id: string,
       @Body() body: NamedBody,
     ): Promise<WorkspaceChildView> {
-      return this.workspaces.renameChild(kind, org.orgId, workspaceId, id, body.name);
+      return this.workspaces.renameChild(kind, org, workspaceId, id, body.name);
     }
 
     @RequireScope('admin:tenant')
@@ -130,7 +130,7 @@ function workspaceChildController(kind: WorkspaceChildKind, path: 'projects' | '
       @Param('workspaceId', ParseUUIDPipe) workspaceId: string,
       @Param(idParam, ParseUUIDPipe) id: string,
     ): Promise<void> {
-      return this.workspaces.removeChild(kind, org.orgId, workspaceId, id);
+      return this.workspaces.removeChild(kind, org, workspaceId, id);
     }
   }
   Object.defineProperty(WorkspaceChildController, 'name', {

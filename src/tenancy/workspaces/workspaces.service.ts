@@ -3,6 +3,8 @@ import type { EntityManager } from 'typeorm';
 import { TenantDb } from '../../database/tenant-db';
 import { RequestError } from '../../identity/errors/request-error';
 import { MembershipCache } from '../memberships/membership-cache';
+import type { OrgAccess } from '../org-scope/org-access';
+import { TenancyAudit } from '../tenancy-audit';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
 import { assertScopeInOrg, deleteScopeMemberships, one } from '../tenancy-rows';
 import type { CreateWorkspaceBody, UpdateWorkspaceBody } from './workspaces.dto';
@@ -38,6 +40,7 @@ export class WorkspacesService {
   constructor(
     private readonly tenantDb: TenantDb,
     private readonly memberships: MembershipCache,
+    private readonly audit: TenancyAudit,
   ) {}
 
   list(orgId: string, teamId: string | undefined, query: PageQuery): Promise<Page<WorkspaceView>> {
@@ -53,21 +56,29 @@ export class WorkspacesService {
     return this.tenantDb.run({ kind: 'org', orgId }, (db) => this.find(db, orgId, workspaceId));
   }
 
-  create(orgId: string, body: CreateWorkspaceBody): Promise<WorkspaceView> {
+  create(org: OrgAccess, body: CreateWorkspaceBody): Promise<WorkspaceView> {
+    const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       if (body.team_id) await assertScopeInOrg(db, orgId, 'team', body.team_id);
-      return one(
+      const workspace = one(
         await db.query<WorkspaceView[]>(
           `INSERT INTO workspaces (org_id, team_id, name) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
           [orgId, body.team_id ?? null, body.name],
         ),
         'workspace',
       );
+      await this.audit.record(db, org.actor, orgId, 'tenancy.workspace_created', {
+        workspace_id: workspace.id,
+        team_id: workspace.team_id,
+        name: workspace.name,
+      });
+      return workspace;
     });
   }
 
   /** Moving a workspace between teams changes who inherits a role on it. */
-  async update(orgId: string, workspaceId: string, body: UpdateWorkspaceBody): Promise<WorkspaceView> {
+  async update(org: OrgAccess, workspaceId: string, body: UpdateWorkspaceBody): Promise<WorkspaceView> {
+    const orgId = org.orgId;
     if (body.name === undefined && body.team_id === undefined) {
       throw new RequestError('invalid_request', 400, 'nothing to change: give name and/or team_id');
     }
@@ -83,14 +94,20 @@ export class WorkspacesService {
           body.team_id === undefined ? current.team_id : body.team_id,
         ],
       );
-      return one(rows, 'workspace');
+      const workspace = one(rows, 'workspace');
+      await this.audit.record(db, org.actor, orgId, 'tenancy.workspace_updated', {
+        workspace_id: workspaceId,
+        changes: body,
+      });
+      return workspace;
     });
     if (body.team_id !== undefined) await this.memberships.invalidate(orgId);
     return updated;
   }
 
   /** Its projects and labs go with it (foreign keys), and so do the memberships on all three. */
-  async remove(orgId: string, workspaceId: string): Promise<void> {
+  async remove(org: OrgAccess, workspaceId: string): Promise<void> {
+    const orgId = org.orgId;
     await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       await this.find(db, orgId, workspaceId);
       for (const kind of ['project', 'lab'] as const) {
@@ -107,6 +124,9 @@ export class WorkspacesService {
       }
       await deleteScopeMemberships(db, orgId, 'workspace', [workspaceId]);
       await db.query(`DELETE FROM workspaces WHERE id = $1 AND org_id = $2`, [workspaceId, orgId]);
+      await this.audit.record(db, org.actor, orgId, 'tenancy.workspace_deleted', {
+        workspace_id: workspaceId,
+      });
     });
     await this.memberships.invalidate(orgId);
   }
@@ -154,39 +174,55 @@ export class WorkspacesService {
 
   createChild(
     kind: WorkspaceChildKind,
-    orgId: string,
+    org: OrgAccess,
     workspaceId: string,
     name: string,
   ): Promise<WorkspaceChildView> {
+    const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId, workspaceId }, async (db) => {
       await this.find(db, orgId, workspaceId);
-      return one(
+      const child = one(
         await db.query<WorkspaceChildView[]>(
           `INSERT INTO ${CHILD_TABLES[kind]} (org_id, workspace_id, name) VALUES ($1, $2, $3) RETURNING ${CHILD_COLUMNS}`,
           [orgId, workspaceId, name],
         ),
         kind,
       );
+      await this.audit.record(db, org.actor, orgId, `tenancy.${kind}_created`, {
+        [`${kind}_id`]: child.id,
+        workspace_id: workspaceId,
+        name,
+      });
+      return child;
     });
   }
 
   renameChild(
     kind: WorkspaceChildKind,
-    orgId: string,
+    org: OrgAccess,
     workspaceId: string,
     id: string,
     name: string,
   ): Promise<WorkspaceChildView> {
+    const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId, workspaceId }, async (db) => {
       const [rows] = await db.query<[WorkspaceChildView[], number]>(
         `UPDATE ${CHILD_TABLES[kind]} SET name = $4 WHERE id = $1 AND workspace_id = $2 AND org_id = $3 RETURNING ${CHILD_COLUMNS}`,
         [id, workspaceId, orgId, name],
       );
-      return one(rows, kind);
+      const child = one(rows, kind);
+      await this.audit.record(db, org.actor, orgId, `tenancy.${kind}_renamed`, { [`${kind}_id`]: id, name });
+      return child;
     });
   }
 
-  async removeChild(kind: WorkspaceChildKind, orgId: string, workspaceId: string, id: string): Promise<void> {
+  async removeChild(
+    kind: WorkspaceChildKind,
+    org: OrgAccess,
+    workspaceId: string,
+    id: string,
+  ): Promise<void> {
+    const orgId = org.orgId;
     await this.tenantDb.run({ kind: 'org', orgId, workspaceId }, async (db) => {
       const [rows] = await db.query<[{ id: string }[], number]>(
         `DELETE FROM ${CHILD_TABLES[kind]} WHERE id = $1 AND workspace_id = $2 AND org_id = $3 RETURNING id`,
@@ -194,6 +230,10 @@ export class WorkspacesService {
       );
       one(rows, kind);
       await deleteScopeMemberships(db, orgId, kind, [id]);
+      await this.audit.record(db, org.actor, orgId, `tenancy.${kind}_deleted`, {
+        [`${kind}_id`]: id,
+        workspace_id: workspaceId,
+      });
     });
     await this.memberships.invalidate(orgId);
   }
