@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import type { HotCounter } from './hot-counter';
 
 /**
  * The app's own Prometheus registry (not prom-client's global one: several app instances run in one
@@ -13,7 +14,25 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  /** `hot`: counts kept by the hot path as plain numbers, added to the counter at every scrape. */
+  counter<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    hot?: HotCounter<L>,
+  ): Counter<L> {
+    return new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      ...(hot
+        ? {
+            collect(this: Counter<L>) {
+              hot.flushInto(this);
+            },
+          }
+        : {}),
+    });
   }
 }

@@ -254,13 +254,19 @@ describe('auditing decisions while the database is down', () => {
         metric(metrics, 'alphaswarm_audit_events_dropped_total', { reason: 'buffer_full' }) > 0
       );
     });
-    // Nothing is lost silently: every decision was written, is waiting, or was counted as dropped.
-    const metrics = await t.metrics();
-    const accounted =
+    // Nothing is lost silently: every decision was written, is waiting, or was counted as dropped. A
+    // scrape is not atomic (the flush loop may move a batch between two metrics), so the sum is read
+    // once the loop has settled, when the retried batches have all failed.
+    const accounted = (metrics: string) =>
       metric(metrics, 'alphaswarm_audit_events_dropped_total', { reason: 'buffer_full' }) +
       metric(metrics, 'alphaswarm_audit_events_dropped_total', { reason: 'write_failed' }) +
       metric(metrics, 'alphaswarm_audit_buffer_events', {});
-    expect(accounted).toBe(20);
+    let last = -1;
+    await eventually(async () => {
+      last = accounted(await t.metrics());
+      return last === 20;
+    }).catch(() => undefined);
+    expect(last).toBe(20);
   });
 });
 

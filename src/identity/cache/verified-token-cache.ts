@@ -1,8 +1,8 @@
 import { hash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import type { Counter } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { HotCounter, type HotSeries } from '../../observability/hot-counter';
 import { MetricsService } from '../../observability/metrics.service';
 import { JwksKeyStore } from '../jwt/jwks-key-store';
 import type { Principal } from '../principal';
@@ -21,19 +21,21 @@ export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
 export class VerifiedTokenCache {
   private readonly entries = new LRUCache<string, Principal>({ max: VERIFIED_TOKEN_CACHE_ENTRIES });
   private readonly skewSeconds: number;
-  /** The two series of the lookup counter, resolved once (no label hashing per request). */
-  private readonly hits: Counter.Internal;
-  private readonly misses: Counter.Internal;
+  /** The lookup counter's two series, counted as plain numbers (see HotCounter). */
+  private readonly hits: HotSeries;
+  private readonly misses: HotSeries;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, keys: JwksKeyStore, metrics: MetricsService) {
     this.skewSeconds = config.auth.clockSkewSeconds;
-    const lookups = metrics.counter(
+    const lookups = new HotCounter<'result'>();
+    metrics.counter(
       'alphaswarm_verified_token_cache_total',
       'Lookups of the verified-token cache: hit (validation skipped) or miss',
       ['result'],
+      lookups,
     );
-    this.hits = lookups.labels({ result: 'hit' });
-    this.misses = lookups.labels({ result: 'miss' });
+    this.hits = lookups.series('hit', () => ({ result: 'hit' }));
+    this.misses = lookups.series('miss', () => ({ result: 'miss' }));
     keys.onKeySetChange(() => this.entries.clear());
   }
 
@@ -45,7 +47,7 @@ export class VerifiedTokenCache {
   get(id: string): Principal | undefined {
     const principal = this.entries.get(id);
     if (!principal) {
-      this.misses.inc();
+      this.misses.count += 1;
       return undefined;
     }
     const now = Date.now() / 1000;
@@ -53,7 +55,7 @@ export class VerifiedTokenCache {
     const early = principal.notBefore !== undefined && principal.notBefore - this.skewSeconds > now;
     if (expired) this.entries.delete(id);
     // Outside its window the token takes the full path again, which names the exact reason.
-    (expired || early ? this.misses : this.hits).inc();
+    (expired || early ? this.misses : this.hits).count += 1;
     return expired || early ? undefined : principal;
   }
 

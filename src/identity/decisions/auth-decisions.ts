@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { HotCounter } from '../../observability/hot-counter';
 import { MetricsService } from '../../observability/metrics.service';
 import type { AuthReason } from '../errors/reason-codes';
 import { type AuthenticatedRequest, routeTemplateOf } from '../request-context';
@@ -20,8 +21,8 @@ export type Decision = 'allow' | 'deny' | 'would_deny';
 export class AuthDecisions {
   private readonly decisions: Counter<'decision' | 'mode' | 'reason' | 'route'>;
   private readonly mode: string;
-  /** The `allow` series by reason and route: looked up once, then incremented without hashing labels. */
-  private readonly allowed = new Map<string, Counter.Internal>();
+  /** The `allow` series, one per reason and route, counted as plain numbers (see HotCounter). */
+  private readonly allowed = new HotCounter<'decision' | 'mode' | 'reason' | 'route'>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -33,6 +34,7 @@ export class AuthDecisions {
       'alphaswarm_authz_decisions_total',
       'Authorization decisions by outcome, enforce mode, reason and route template',
       ['decision', 'mode', 'reason', 'route'],
+      this.allowed,
     );
   }
 
@@ -47,13 +49,13 @@ export class AuthDecisions {
     marked.authzCounted = true;
     const reason = marked.principal.actorType === 'anonymous' ? 'anonymous' : 'verified';
     const route = routeTemplateOf(request);
-    const key = `${reason} ${route}`;
-    let series = this.allowed.get(key);
-    if (!series) {
-      series = this.decisions.labels({ decision: 'allow', mode: this.mode, reason, route });
-      this.allowed.set(key, series);
-    }
-    series.inc();
+    const series = this.allowed.series(`${reason} ${route}`, () => ({
+      decision: 'allow',
+      mode: this.mode,
+      reason,
+      route,
+    }));
+    series.count += 1;
   }
 
   deny(request: FastifyRequest, reason: AuthReason): void {
