@@ -20,6 +20,9 @@ type Claims = Record<string, unknown>;
 export class AccessTokenRules {
   private readonly auth: AppConfig['auth'];
 
+  /** Per custom claim, its full names under each namespace, primary first (built once, not per token). */
+  private readonly claimNames = new Map<string, readonly string[]>();
+
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.auth = config.auth;
   }
@@ -137,8 +140,13 @@ export class AccessTokenRules {
 
   /** A custom claim under the first namespace that carries it (the primary namespace wins). */
   private custom(claims: Claims, name: string): unknown {
-    for (const namespace of this.auth.claimNamespaces) {
-      const value = claims[`${namespace}${name}`];
+    let names = this.claimNames.get(name);
+    if (!names) {
+      names = this.auth.claimNamespaces.map((namespace) => `${namespace}${name}`);
+      this.claimNames.set(name, names);
+    }
+    for (const claim of names) {
+      const value = claims[claim];
       if (value !== undefined && value !== null) return value;
     }
     return undefined;

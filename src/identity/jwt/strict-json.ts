@@ -1,7 +1,5 @@
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
-/** A JSON string literal. Exact on text that JSON.parse has accepted. */
-const STRING_LITERAL = /"(?:[^"\\]|\\.)*"/g;
 
 /**
  * Decodes one JWS segment (base64url → strict UTF-8 → JSON) into an object, or returns undefined when the
@@ -23,8 +21,26 @@ export function decodeJsonSegment(segment: string): Record<string, unknown> | un
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const members = text.replace(STRING_LITERAL, '').split(':').length - 1;
-  return members === countKeys(value) ? (value as Record<string, unknown>) : undefined;
+  return memberSeparators(text) === countKeys(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+
+/** The `:` outside string literals, in one pass without copies. Exact on text JSON.parse accepted. */
+function memberSeparators(text: string): number {
+  let count = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i += 1;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) inString = true;
+    else if (code === COLON) count += 1;
+  }
+  return count;
 }
 
 function countKeys(value: unknown): number {

@@ -6,9 +6,10 @@ import type { Principal } from '../../identity/principal';
 import { principalOf } from '../../identity/request-context';
 import { HandlerMetadata } from '../../identity/route-metadata';
 import { MembershipCache, type OrgStanding } from '../memberships/membership-cache';
+import type { Role } from '../memberships/membership.entity';
 import { meets } from '../memberships/roles';
 import { actorOf } from './change-actor';
-import type { OrgAccess, OrgScopedRequest } from './org-access';
+import type { ChangeActor, OrgAccess, OrgScopedRequest } from './org-access';
 import { type OrgScopeOptions, OrgScopeRequirement } from './org-scoped.decorator';
 
 export const ORG_HEADER = 'x-alphaswarm-org';
@@ -65,13 +66,7 @@ export class OrgScopedGuard implements CanActivate {
     }
     const orgId = this.agreed(principal, named, claim);
     if (isClusterAdmin(principal)) {
-      request.orgAccess = {
-        orgId,
-        userId: null,
-        role: 'owner',
-        clusterAdmin: true,
-        actor: actorOf(request, principal),
-      } satisfies OrgAccess;
+      request.orgAccess = new GrantedOrgAccess(orgId, null, 'owner', true, request, principal);
       return true;
     }
     if (!UUID.test(orgId)) throw new AuthError('org_forbidden');
@@ -105,14 +100,39 @@ export class OrgScopedGuard implements CanActivate {
   ): true {
     if (!standing.member) throw new AuthError('org_forbidden');
     if (options.minRole && !meets(standing.role, options.minRole)) throw new AuthError('org_forbidden');
-    request.orgAccess = {
+    request.orgAccess = new GrantedOrgAccess(
       orgId,
-      userId: standing.userId,
-      role: standing.role,
-      clusterAdmin: false,
-      actor: actorOf(request, principal),
-    };
+      standing.userId,
+      standing.role,
+      false,
+      request,
+      principal,
+    );
     return true;
+  }
+}
+
+/** OrgAccess as the guard grants it; who acts is worked out only when a change asks for it. */
+class GrantedOrgAccess implements OrgAccess {
+  private changeActor?: ChangeActor;
+
+  constructor(
+    readonly orgId: string,
+    readonly userId: string | null,
+    readonly role: Role | null,
+    readonly clusterAdmin: boolean,
+    private readonly request: OrgScopedRequest,
+    private readonly principal: Principal,
+  ) {}
+
+  get actor(): ChangeActor {
+    this.changeActor ??= actorOf(this.request, this.principal);
+    return this.changeActor;
+  }
+
+  /** The JSON of an OrgAccess is its public fields, not the request it came from. */
+  toJSON(): Omit<OrgAccess, 'actor'> {
+    return { orgId: this.orgId, userId: this.userId, role: this.role, clusterAdmin: this.clusterAdmin };
   }
 }
 
