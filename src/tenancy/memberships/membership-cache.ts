@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import type { Counter } from 'prom-client';
+import { type Counter, Gauge } from 'prom-client';
 import { REDIS } from '../../core/core.module';
 import { SYSTEM_SCOPE, TenantDb } from '../../database/tenant-db';
+import { HotCounter, type HotSeries } from '../../observability/hot-counter';
 import { MetricsService } from '../../observability/metrics.service';
 import type { Role } from './membership.entity';
 
@@ -46,7 +47,11 @@ export class MembershipCache implements OnModuleInit, OnApplicationShutdown {
   private trusted: boolean;
   /** Bumped by every invalidation, so a read that raced a change does not cache what it saw. */
   private generation = 0;
+  /** Database reads in flight, by key; an invalidation forgets them so later checks read afresh. */
+  private readonly loading = new Map<string, Promise<OrgStanding>>();
   private readonly publishFailures: Counter;
+  private readonly hits: HotSeries;
+  private readonly misses: HotSeries;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis | null,
@@ -59,6 +64,24 @@ export class MembershipCache implements OnModuleInit, OnApplicationShutdown {
       'Membership changes whose cross-instance invalidation could not be published to Redis',
       [],
     );
+    const lookups = new HotCounter<'result'>();
+    metrics.counter(
+      'alphaswarm_membership_cache_total',
+      'Membership checks of @OrgScoped: hit (from the cache) or miss (read from the database)',
+      ['result'],
+      lookups,
+    );
+    this.hits = lookups.series('hit', () => ({ result: 'hit' }));
+    this.misses = lookups.series('miss', () => ({ result: 'miss' }));
+    const cache = this; // eslint-disable-line @typescript-eslint/no-this-alias -- read by the gauge at scrape time
+    new Gauge({
+      name: 'alphaswarm_membership_cache_trusted',
+      help: '1 while the membership cache may be served (subscribed to invalidations), 0 while every check reads the database',
+      registers: [metrics.registry],
+      collect() {
+        this.set(cache.trusted ? 1 : 0);
+      },
+    });
   }
 
   /**
@@ -99,12 +122,27 @@ export class MembershipCache implements OnModuleInit, OnApplicationShutdown {
 
   /** The cached standing, if one may be served: lets `@OrgScoped` answer without awaiting. */
   peek(sub: string, orgId: string): OrgStanding | undefined {
-    return this.trusted ? this.standings.get(keyOf(sub, orgId)) : undefined;
+    const standing = this.trusted ? this.standings.get(keyOf(sub, orgId)) : undefined;
+    if (standing) this.hits.count += 1;
+    return standing;
   }
 
   async standing(sub: string, orgId: string): Promise<OrgStanding> {
     const cached = this.peek(sub, orgId);
     if (cached) return cached;
+    this.misses.count += 1;
+    // When an entry expires under load, every request for it misses at once: they share one read.
+    const key = keyOf(sub, orgId);
+    const shared = this.loading.get(key);
+    if (shared) return shared;
+    const loading = this.load(sub, orgId).finally(() => {
+      if (this.loading.get(key) === loading) this.loading.delete(key);
+    });
+    this.loading.set(key, loading);
+    return loading;
+  }
+
+  private async load(sub: string, orgId: string): Promise<OrgStanding> {
     const generation = this.generation;
     const rows = await this.tenantDb.run({ kind: 'org', orgId }, (db) =>
       db.query<{ user_id: string; role: Role | null; member: boolean }[]>(
@@ -154,6 +192,7 @@ export class MembershipCache implements OnModuleInit, OnApplicationShutdown {
 
   private drop(orgId: string): void {
     this.generation += 1;
+    this.loading.clear();
     if (orgId === EVERYTHING) {
       this.standings.clear();
       this.orgIdsByAuth0Id.clear();
