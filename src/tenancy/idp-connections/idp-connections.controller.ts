@@ -11,10 +11,9 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { RequireScope } from '../../identity/scope/require-scope.decorator';
 import { StepUp } from '../../identity/step-up/step-up.decorator';
 import type { OrgAccess } from '../org-scope/org-access';
-import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
+import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
 import { CreateIdpConnectionBody, UpdateIdpConnectionBody } from './idp-connections.dto';
 import { IdpConnectionsService, type IdpConnectionView } from './idp-connections.service';
@@ -41,16 +40,14 @@ export class IdpConnectionsController {
     return this.connections.get(org.orgId, connectionId);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @StepUp()
   @Post()
   create(@CurrentOrg() org: OrgAccess, @Body() body: CreateIdpConnectionBody): Promise<IdpConnectionView> {
     return this.connections.create(org, body.kind, body.connection_name, body.status);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @StepUp()
   @Patch(':connectionId')
   update(
@@ -64,8 +61,7 @@ export class IdpConnectionsController {
     });
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @StepUp()
   @Delete(':connectionId')
   @HttpCode(204)

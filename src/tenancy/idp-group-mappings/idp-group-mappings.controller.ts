@@ -1,9 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { RequireScope } from '../../identity/scope/require-scope.decorator';
 import { StepUp } from '../../identity/step-up/step-up.decorator';
 import type { OrgAccess } from '../org-scope/org-access';
-import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
+import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import type { Page } from '../pagination';
 import { CreateIdpGroupMappingBody, IdpGroupMappingQuery } from './idp-group-mappings.dto';
 import { IdpGroupMappingsService, type IdpGroupMappingView } from './idp-group-mappings.service';
@@ -33,8 +32,7 @@ export class IdpGroupMappingsController {
     return this.mappings.get(org.orgId, mappingId);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @StepUp()
   @Post()
   create(
@@ -50,8 +48,7 @@ export class IdpGroupMappingsController {
     });
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @StepUp()
   @Delete(':mappingId')
   @HttpCode(204)

@@ -4,11 +4,10 @@ import { CurrentPrincipal } from '../../identity/authentication/current-principa
 import { Authenticated } from '../../identity/authentication/route-access.decorators';
 import { AuthError } from '../../identity/errors/auth-error';
 import type { Principal } from '../../identity/principal';
-import { RequireScope } from '../../identity/scope/require-scope.decorator';
 import { StepUp } from '../../identity/step-up/step-up.decorator';
 import { CurrentActor } from '../org-scope/change-actor';
 import type { ChangeActor, OrgAccess } from '../org-scope/org-access';
-import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
+import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
 import { AcceptInviteBody, IssueInviteBody } from './invites.dto';
 import { type AcceptedInvite, type InviteView, type IssuedInvite, InvitesService } from './invites.service';
@@ -27,8 +26,7 @@ export class InvitesController {
   }
 
   /** The response carries the token once; it is not stored and cannot be shown again. */
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @StepUp()
   @Post()
   issue(@CurrentOrg() org: OrgAccess, @Body() body: IssueInviteBody): Promise<IssuedInvite> {
@@ -41,8 +39,7 @@ export class InvitesController {
   }
 
   /** Revoking only takes a chance away, so it needs no step-up. */
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @Delete(':inviteId')
   @HttpCode(204)
   revoke(@CurrentOrg() org: OrgAccess, @Param('inviteId', ParseUUIDPipe) inviteId: string): Promise<void> {

@@ -11,10 +11,9 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { RequireScope } from '../../identity/scope/require-scope.decorator';
 import { StepUp } from '../../identity/step-up/step-up.decorator';
 import type { OrgAccess } from '../org-scope/org-access';
-import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
+import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
 import { AddMemberBody, ChangeRoleBody } from './members.dto';
 import { type MemberView, MembersService } from './members.service';
@@ -37,15 +36,13 @@ export class MembersController {
     return this.members.get(org.orgId, id);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @Post()
   add(@CurrentOrg() org: OrgAccess, @Body() body: AddMemberBody): Promise<MemberView> {
     return this.members.add(org, body);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @Patch(':membershipId')
   changeRole(
     @CurrentOrg() org: OrgAccess,
@@ -56,8 +53,7 @@ export class MembersController {
   }
 
   /** Membership removal is on the step-up list (SPEC §4). */
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @StepUp()
   @Delete(':membershipId')
   @HttpCode(204)

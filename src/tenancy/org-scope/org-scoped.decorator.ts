@@ -1,6 +1,7 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AlwaysStrict } from '../../identity/authentication/route-access.decorators';
+import { RequireScope } from '../../identity/scope/require-scope.decorator';
 import type { Role } from '../memberships/membership.entity';
 import type { OrgScopedRequest } from './org-access';
 
@@ -23,6 +24,14 @@ export const OrgScopeRequirement = Reflector.createDecorator<OrgScopeOptions>();
  */
 export const OrgScoped = (options: OrgScopeOptions = {}): MethodDecorator & ClassDecorator =>
   applyDecorators(OrgScopeRequirement(options), AlwaysStrict());
+
+/**
+ * A tenancy mutation: `admin:tenant` in the token **and** an organization-level `admin` role (or the
+ * role given), checked live. Reads need only `@OrgScoped()`.
+ * @example `@OrgAdmin() @Post(':orgId/teams')`, `@OrgAdmin({ minRole: 'owner' }) @Put(':orgId/strategy')`
+ */
+export const OrgAdmin = (options: OrgScopeOptions = {}): MethodDecorator & ClassDecorator =>
+  applyDecorators(RequireScope('admin:tenant'), OrgScoped({ minRole: 'admin', ...options }));
 
 /** The organization an `@OrgScoped` route acts in, and the caller's standing there. */
 export const CurrentOrg = createParamDecorator((_data: unknown, context: ExecutionContext) => {

@@ -7,7 +7,7 @@ import { RequireScope } from '../../identity/scope/require-scope.decorator';
 import { StepUp } from '../../identity/step-up/step-up.decorator';
 import { CurrentActor } from '../org-scope/change-actor';
 import type { ChangeActor, OrgAccess } from '../org-scope/org-access';
-import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
+import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
 import {
   CreateOrganizationBody,
@@ -45,16 +45,14 @@ export class OrganizationsController {
     return this.organizations.get(org.orgId);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @Patch(':orgId')
   rename(@CurrentOrg() org: OrgAccess, @Body() body: RenameOrganizationBody): Promise<OrganizationView> {
     return this.organizations.rename(org, body.name);
   }
 
   /** A tenancy-strategy change (personal ↔ institutional): owners only, after a fresh MFA. */
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'owner' })
+  @OrgAdmin({ minRole: 'owner' })
   @StepUp()
   @Put(':orgId/strategy')
   changeStrategy(

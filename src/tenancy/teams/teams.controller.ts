@@ -11,9 +11,8 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { RequireScope } from '../../identity/scope/require-scope.decorator';
 import type { OrgAccess } from '../org-scope/org-access';
-import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
+import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
 import { TeamBody } from './teams.dto';
 import { TeamsService, type TeamView } from './teams.service';
@@ -36,15 +35,13 @@ export class TeamsController {
     return this.teams.get(org.orgId, teamId);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @Post()
   create(@CurrentOrg() org: OrgAccess, @Body() body: TeamBody): Promise<TeamView> {
     return this.teams.create(org, body.name);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @Patch(':teamId')
   rename(
     @CurrentOrg() org: OrgAccess,
@@ -54,8 +51,7 @@ export class TeamsController {
     return this.teams.rename(org, teamId, body.name);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @Delete(':teamId')
   @HttpCode(204)
   remove(@CurrentOrg() org: OrgAccess, @Param('teamId', ParseUUIDPipe) teamId: string): Promise<void> {

@@ -11,9 +11,8 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { RequireScope } from '../../identity/scope/require-scope.decorator';
 import type { OrgAccess } from '../org-scope/org-access';
-import { CurrentOrg, OrgScoped } from '../org-scope/org-scoped.decorator';
+import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
 import { CreateWorkspaceBody, NamedBody, UpdateWorkspaceBody, WorkspaceListQuery } from './workspaces.dto';
 import {
@@ -41,15 +40,13 @@ export class WorkspacesController {
     return this.workspaces.get(org.orgId, id);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @Post()
   create(@CurrentOrg() org: OrgAccess, @Body() body: CreateWorkspaceBody): Promise<WorkspaceView> {
     return this.workspaces.create(org, body);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @Patch(':workspaceId')
   update(
     @CurrentOrg() org: OrgAccess,
@@ -59,8 +56,7 @@ export class WorkspacesController {
     return this.workspaces.update(org, id, body);
   }
 
-  @RequireScope('admin:tenant')
-  @OrgScoped({ minRole: 'admin' })
+  @OrgAdmin()
   @Delete(':workspaceId')
   @HttpCode(204)
   remove(@CurrentOrg() org: OrgAccess, @Param('workspaceId', ParseUUIDPipe) id: string): Promise<void> {
@@ -98,8 +94,7 @@ function workspaceChildController(kind: WorkspaceChildKind, path: 'projects' | '
       return this.workspaces.getChild(kind, org.orgId, workspaceId, id);
     }
 
-    @RequireScope('admin:tenant')
-    @OrgScoped({ minRole: 'admin' })
+    @OrgAdmin()
     @Post()
     create(
       @CurrentOrg() org: OrgAccess,
@@ -109,8 +104,7 @@ function workspaceChildController(kind: WorkspaceChildKind, path: 'projects' | '
       return this.workspaces.createChild(kind, org, workspaceId, body.name);
     }
 
-    @RequireScope('admin:tenant')
-    @OrgScoped({ minRole: 'admin' })
+    @OrgAdmin()
     @Patch(`:${idParam}`)
     rename(
       @CurrentOrg() org: OrgAccess,
@@ -121,8 +115,7 @@ function workspaceChildController(kind: WorkspaceChildKind, path: 'projects' | '
       return this.workspaces.renameChild(kind, org, workspaceId, id, body.name);
     }
 
-    @RequireScope('admin:tenant')
-    @OrgScoped({ minRole: 'admin' })
+    @OrgAdmin()
     @Delete(`:${idParam}`)
     @HttpCode(204)
     remove(
