@@ -10,7 +10,9 @@ export const BENCH_AUDIENCE = 'https://api.bench.alphaswarm/';
  * Kept apart from test/support/issuer.ts on purpose: bench code does not import test code.
  */
 export class BenchIssuer {
+  /** JWKS GETs by the service (the baseline reads the same keys at its own path, counted apart). */
   jwksRequests = 0;
+  baselineJwksRequests = 0;
 
   private constructor(
     private readonly server: Server,
@@ -37,6 +39,11 @@ export class BenchIssuer {
         response.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
         return;
       }
+      if (request.method === 'GET' && request.url === '/baseline/jwks.json') {
+        if (holder.issuer) holder.issuer.baselineJwksRequests += 1;
+        response.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
+        return;
+      }
       response.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,6 +57,11 @@ export class BenchIssuer {
       await exportPKCS8(privateKey),
     );
     return holder.issuer;
+  }
+
+  /** The same keys for the baseline, so its fetches never count as the service's. */
+  get baselineJwksUri(): string {
+    return `${this.url}baseline/jwks.json`;
   }
 
   get jwksUri(): string {

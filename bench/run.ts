@@ -92,35 +92,61 @@ async function main(): Promise<number> {
     await service.waitFor(`${base}/readyz`);
     log(`service ready on ${base} (pid ${service.pid})`);
 
+    // (d) The baseline runs beside the service on the same CPU, idle while the service is measured and
+    // the other way round, so that it can take its turn in the same rounds.
+    const baselinePort = await freePort();
+    const baseline = Server.start(
+      'the baseline (bench/baseline/server.ts)',
+      'baseline/server.js',
+      {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        BASELINE_PORT: String(baselinePort),
+        BASELINE_ISSUER: issuer.url,
+        BASELINE_AUDIENCE: BENCH_AUDIENCE,
+        BASELINE_JWKS_URI: issuer.baselineJwksUri,
+      },
+      serverCpu,
+    );
+    running.add(baseline);
+    const baselineBase = `http://127.0.0.1:${baselinePort}`;
+    await baseline.waitFor(`${baselineBase}/healthz`);
+    log(`baseline ready on ${baselineBase} (pid ${baseline.pid})`);
+
     const token = await issuer.token();
     const bearer = { authorization: `Bearer ${token}` };
     const timed = (url: string, headers?: Record<string, string>) =>
       measure(service, loadCpu, { url, connections: CONNECTIONS, headers });
 
-    // (a), (b) and (e) take turns in short rounds and each reports its median round: a slow spell of the
-    // machine (another process, a GC) then hits all three alike instead of whichever ran at the time,
-    // and their ratios, the figures that matter, stay comparable.
+    // (a), (b), (e) and (d) take turns in short rounds: a slow spell of the machine (another process, a
+    // GC) then hits rounds, not phases, and each ratio is the median of its per-round ratios, taken from
+    // measurements seconds apart.
     const orgId = await seedMembership(BENCH_SUBJECT);
-    log(
-      `(a) /bench/public, (b) /bench/scoped and (e) /bench/orgs/:orgId/scoped in ${ROUNDS} rounds of ${ROUND} s`,
-    );
-    phases.push(
-      ...(await interleaved(service, loadCpu, [
-        { label: '(a) service: /bench/public, no token', url: `${base}/bench/public` },
-        {
-          label: '(b) service: /bench/scoped, one reused token',
-          url: `${base}/bench/scoped`,
-          headers: bearer,
-        },
-        // (e) The same scope check plus @OrgScoped: the token's user is a member of the organization, so
-        // after the first request the membership comes from the cache (invalidated over Redis on change).
-        {
-          label: '(e) service: @OrgScoped + scope, reused token',
-          url: `${base}/bench/orgs/${orgId}/scoped`,
-          headers: bearer,
-        },
-      ])),
-    );
+    log(`(a), (b), (e) and (d) in ${ROUNDS} rounds of ${ROUND} s each`);
+    const rotation = await interleaved(loadCpu, [
+      { label: '(a) service: /bench/public, no token', url: `${base}/bench/public`, server: service },
+      {
+        label: '(b) service: /bench/scoped, one reused token',
+        url: `${base}/bench/scoped`,
+        headers: bearer,
+        server: service,
+      },
+      // (e) The same scope check plus @OrgScoped: the token's user is a member of the organization, so
+      // after the first request the membership comes from the cache (invalidated over Redis on change).
+      {
+        label: '(e) service: @OrgScoped + scope, reused token',
+        url: `${base}/bench/orgs/${orgId}/scoped`,
+        headers: bearer,
+        server: service,
+      },
+      {
+        label: '(d) baseline: Express + passport-jwt, reused',
+        url: `${baselineBase}/bench/scoped`,
+        headers: bearer,
+        server: baseline,
+      },
+    ]);
+    phases.push(...rotation.phases);
 
     // (c) Every request carries a token the service has never seen, so no cache can help: this is the
     // cost of a real signature verification per request. Tokens are minted before the clock starts.
@@ -137,14 +163,37 @@ async function main(): Promise<number> {
     );
     log(`(c) minting ${count} tokens (warm-up ran at ${Math.round(freshWarmup.rps)} req/s)`);
     const freshTokens = await mintTokens(mintJob, count);
-    log(`(c) GET /bench/scoped, ${count} requests, each with a token never seen before`);
+    // In ROUNDS parts, each followed by a round of the baseline, so (c)/(d) too is a median of ratios
+    // measured seconds apart.
+    log(`(c) GET /bench/scoped, ${count} requests, each with a token never seen before, in ${ROUNDS} parts`);
+    const part = Math.ceil(count / ROUNDS);
+    const freshRounds: { result: LoadResult; serverCpu?: number }[] = [];
+    const freshRatios: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const tokens = freshTokens.slice(round * part, (round + 1) * part);
+      const fresh = await sampled(service, () =>
+        runLoad({ url: scopedUrl, connections: CONNECTIONS, tokens }, loadCpu),
+      );
+      const beside = await runLoad(
+        { url: `${baselineBase}/bench/scoped`, headers: bearer, connections: CONNECTIONS, duration: ROUND },
+        loadCpu,
+      );
+      freshRounds.push(fresh);
+      freshRatios.push(fresh.result.rps / beside.rps);
+    }
+    const freshMedian = medianOf(freshRounds, (round) => round.result.rps);
     phases.push({
       label: '(c) service: /bench/scoped, a new token each',
       warmup: freshWarmup,
-      ...(await sampled(service, () =>
-        runLoad({ url: scopedUrl, connections: CONNECTIONS, tokens: freshTokens }, loadCpu),
-      )),
+      serverCpu: freshMedian.serverCpu,
+      result: {
+        ...freshMedian.result,
+        non2xx: freshRounds.reduce((total, round) => total + round.result.non2xx, 0),
+        errors: freshRounds.reduce((total, round) => total + round.result.errors, 0),
+        timeouts: freshRounds.reduce((total, round) => total + round.result.timeouts, 0),
+      },
     });
+    const freshVsBaseline = medianOf(freshRatios, (ratio) => ratio);
 
     // (f) A flood of strict-mode denies: every one is also an audit event (buffered, written in batches).
     log('(f) GET /bench/scoped with a bad token: every request a 401, audited');
@@ -160,7 +209,6 @@ async function main(): Promise<number> {
     const rss = service.rssMiB();
     await service.stop();
     running.delete(service);
-    // Counted now, before the baseline fetches its own copy of the JWKS.
     const serviceJwksFetches = issuer.jwksRequests;
 
     // (g) The same flood on the same service with ALPHASWARM_AUTH_AUDIT_ENABLED=false: the cost of auditing.
@@ -187,33 +235,6 @@ async function main(): Promise<number> {
     await quiet.stop();
     running.delete(quiet);
 
-    // ---- (d) the baseline, alone on the same CPU once the service is gone ----
-    const baselinePort = await freePort();
-    const baseline = Server.start(
-      'the baseline (bench/baseline/server.ts)',
-      'baseline/server.js',
-      {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        BASELINE_PORT: String(baselinePort),
-        BASELINE_ISSUER: issuer.url,
-        BASELINE_AUDIENCE: BENCH_AUDIENCE,
-        BASELINE_JWKS_URI: issuer.jwksUri,
-      },
-      serverCpu,
-    );
-    running.add(baseline);
-    const baselineBase = `http://127.0.0.1:${baselinePort}`;
-    await baseline.waitFor(`${baselineBase}/healthz`);
-    log(`(d) baseline ready on ${baselineBase}: GET /bench/scoped, one token reused`);
-    phases.push({
-      label: '(d) baseline: Express + passport-jwt, reused',
-      ...(await measure(baseline, loadCpu, {
-        url: `${baselineBase}/bench/scoped`,
-        connections: CONNECTIONS,
-        headers: bearer,
-      })),
-    });
     await baseline.stop();
     running.delete(baseline);
 
@@ -222,7 +243,12 @@ async function main(): Promise<number> {
     );
     const ledger = await measureLedgerWrites(DATABASE_URL, LEDGER_WRITERS, LEDGER_SECONDS);
 
-    report(phases, { serviceJwksFetches, rss, pinned, seconds: (Date.now() - startedAt) / 1000 });
+    report(phases, rotation.roundRatio, freshVsBaseline, {
+      serviceJwksFetches,
+      rss,
+      pinned,
+      seconds: (Date.now() - startedAt) / 1000,
+    });
     reportAudit(denyPhases, audit, ledger);
     return 0;
   } catch (error) {
@@ -240,17 +266,20 @@ interface Target {
   readonly label: string;
   readonly url: string;
   readonly headers?: Record<string, string>;
+  readonly server: Server;
 }
+
+/** The median of the per-round ratios of two interleaved phases (by label prefix, e.g. '(b)'). */
+type RoundRatio = (numerator: string, denominator: string) => number | undefined;
 
 /**
  * Warms each target up, then measures them in turn, ROUNDS times. A phase's figures are its median
  * round's; its non-2xx, errors and timeouts are summed over every round, so none is hidden.
  */
 async function interleaved(
-  server: Server,
   cpu: number | undefined,
   targets: readonly Target[],
-): Promise<Phase[]> {
+): Promise<{ phases: Phase[]; roundRatio: RoundRatio }> {
   const load = (target: Target, duration: number) =>
     runLoad({ url: target.url, headers: target.headers, connections: CONNECTIONS, duration }, cpu);
   const warmups: LoadResult[] = [];
@@ -258,11 +287,10 @@ async function interleaved(
   const rounds: { result: LoadResult; serverCpu?: number }[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const [i, target] of targets.entries())
-      rounds[i].push(await sampled(server, () => load(target, ROUND)));
+      rounds[i].push(await sampled(target.server, () => load(target, ROUND)));
   }
-  return targets.map((target, i) => {
-    const sorted = [...rounds[i]].sort((x, y) => x.result.rps - y.result.rps);
-    const median = sorted[Math.floor(sorted.length / 2)];
+  const phases = targets.map((target, i) => {
+    const median = medianOf(rounds[i], (round) => round.result.rps);
     const sum = (field: 'non2xx' | 'errors' | 'timeouts') =>
       rounds[i].reduce((total, round) => total + round.result[field], 0);
     return {
@@ -272,6 +300,21 @@ async function interleaved(
       result: { ...median.result, non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts') },
     };
   });
+  const roundsOf = (prefix: string) => rounds[targets.findIndex((target) => target.label.startsWith(prefix))];
+  const roundRatio: RoundRatio = (numerator, denominator) => {
+    const [top, bottom] = [roundsOf(numerator), roundsOf(denominator)];
+    if (!top || !bottom) return undefined;
+    return medianOf(
+      top.map((round, r) => round.result.rps / bottom[r].result.rps),
+      (ratio) => ratio,
+    );
+  };
+  return { phases, roundRatio };
+}
+
+function medianOf<T>(values: readonly T[], by: (value: T) => number): T {
+  const sorted = [...values].sort((x, y) => by(x) - by(y));
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** A warm-up run (discarded) then the measured run, both by duration, from the load process. */
@@ -301,10 +344,12 @@ async function sampled(
 
 function report(
   phases: readonly Phase[],
+  roundRatio: RoundRatio,
+  freshVsBaseline: number,
   run: { serviceJwksFetches: number; rss?: number; pinned: boolean; seconds: number },
 ): void {
   const byPhase = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.result;
-  const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map(byPhase);
+  const [a, b, d, e] = ['a', 'b', 'd', 'e'].map(byPhase);
   const number = (value: number, digits = 0) =>
     value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const lines: string[] = [];
@@ -333,10 +378,11 @@ function report(
   }
   lines.push('');
   const ratios: [string, number, number][] = [
-    ['(b)/(a)  reused token vs public', b.rps / a.rps, 0.9],
-    ['(b)/(d)  reused token vs baseline', b.rps / d.rps, 5],
-    ['(c)/(d)  new token each vs baseline', c.rps / d.rps, 3],
-    ['(e)/(b)  @OrgScoped vs @RequireScope', e.rps / b.rps, 0.85],
+    // Each ratio is the median of per-round ratios, the two sides measured seconds apart.
+    ['(b)/(a)  reused token vs public', roundRatio('(b)', '(a)') ?? b.rps / a.rps, 0.9],
+    ['(b)/(d)  reused token vs baseline', roundRatio('(b)', '(d)') ?? b.rps / d.rps, 5],
+    ['(c)/(d)  new token each vs baseline', freshVsBaseline, 3],
+    ['(e)/(b)  @OrgScoped vs @RequireScope', roundRatio('(e)', '(b)') ?? e.rps / b.rps, 0.85],
   ];
   for (const [name, value, target] of ratios) {
     lines.push(
