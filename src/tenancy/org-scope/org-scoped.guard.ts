@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthError } from '../../identity/errors/auth-error';
 import { RequestError } from '../../identity/errors/request-error';
 import type { Principal } from '../../identity/principal';
-import { principalOf } from '../../identity/request-context';
+import { principalOf, requestOf } from '../../identity/request-context';
 import { HandlerMetadata } from '../../identity/route-metadata';
 import { MembershipCache, type OrgStanding } from '../memberships/membership-cache';
 import type { Role } from '../memberships/membership.entity';
@@ -36,7 +36,7 @@ export class OrgScopedGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const options = this.requirement.of(context);
     if (!options) return true;
-    const request = context.switchToHttp().getRequest<OrgScopedRequest>();
+    const request: OrgScopedRequest = requestOf(context);
     const principal = principalOf(context);
     // Agents act for a user but never administer tenancy; the MCP routes decide for themselves.
     if (principal.actorType === 'agent') throw new AuthError('agent_not_allowed');
