@@ -19,11 +19,14 @@ interface Tracked<L extends string> {
 export class HotCounter<L extends string> {
   private readonly tracked = new Map<string, Tracked<L>>();
 
-  /** The series `key` names, created with `labels()` on first use; increment its `count`. */
-  series(key: string, labels: () => LabelValues<L>): HotSeries {
+  /**
+   * The series `key` names, created with `labels(key)` on first use; increment its `count`. Pass a
+   * function made once (not a closure per call): the hot path then allocates nothing.
+   */
+  series(key: string, labels: (key: string) => LabelValues<L>): HotSeries {
     let entry = this.tracked.get(key);
     if (!entry) {
-      entry = { labels: labels(), series: { count: 0 }, exported: 0 };
+      entry = { labels: labels(key), series: { count: 0 }, exported: 0 };
       this.tracked.set(key, entry);
     }
     return entry.series;

@@ -19,17 +19,17 @@ export class MetricsService {
     name: string,
     help: string,
     labelNames: readonly L[],
-    hot?: HotCounter<L>,
+    hot: readonly HotCounter<L>[] = [],
   ): Counter<L> {
     return new Counter({
       name,
       help,
       labelNames,
       registers: [this.registry],
-      ...(hot
+      ...(hot.length > 0
         ? {
             collect(this: Counter<L>) {
-              hot.flushInto(this);
+              for (const counter of hot) counter.flushInto(this);
             },
           }
         : {}),

@@ -32,10 +32,10 @@ export class VerifiedTokenCache {
       'alphaswarm_verified_token_cache_total',
       'Lookups of the verified-token cache: hit (validation skipped) or miss',
       ['result'],
-      lookups,
+      [lookups],
     );
-    this.hits = lookups.series('hit', () => ({ result: 'hit' }));
-    this.misses = lookups.series('miss', () => ({ result: 'miss' }));
+    this.hits = lookups.series('hit', (result) => ({ result }));
+    this.misses = lookups.series('miss', (result) => ({ result }));
     keys.onKeySetChange(() => this.entries.clear());
   }
 

@@ -8,6 +8,8 @@ import type { AuthReason } from '../errors/reason-codes';
 import { type AuthenticatedRequest, routeTemplateOf } from '../request-context';
 import { DECISION_SINK, type DecisionEvent, type DecisionKind, type DecisionSink } from './decision-sink';
 
+type DecisionLabel = 'decision' | 'mode' | 'reason' | 'route';
+
 export type Decision = 'allow' | 'deny' | 'would_deny';
 
 /**
@@ -19,10 +21,15 @@ export type Decision = 'allow' | 'deny' | 'would_deny';
  */
 @Injectable()
 export class AuthDecisions {
-  private readonly decisions: Counter<'decision' | 'mode' | 'reason' | 'route'>;
+  private readonly decisions: Counter<DecisionLabel>;
   private readonly mode: string;
-  /** The `allow` series, one per reason and route, counted as plain numbers (see HotCounter). */
-  private readonly allowed = new HotCounter<'decision' | 'mode' | 'reason' | 'route'>();
+  /** The `allow` series by route, one counter per reason, counted as plain numbers (see HotCounter). */
+  private readonly allowedVerified = new HotCounter<DecisionLabel>();
+  private readonly allowedAnonymous = new HotCounter<DecisionLabel>();
+  private readonly verifiedLabels = (route: string) =>
+    ({ decision: 'allow', mode: this.mode, reason: 'verified', route }) as const;
+  private readonly anonymousLabels = (route: string) =>
+    ({ decision: 'allow', mode: this.mode, reason: 'anonymous', route }) as const;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -34,7 +41,7 @@ export class AuthDecisions {
       'alphaswarm_authz_decisions_total',
       'Authorization decisions by outcome, enforce mode, reason and route template',
       ['decision', 'mode', 'reason', 'route'],
-      this.allowed,
+      [this.allowedVerified, this.allowedAnonymous],
     );
   }
 
@@ -47,14 +54,11 @@ export class AuthDecisions {
     const marked = request as AuthenticatedRequest;
     if (!marked.principal || marked.authzCounted) return;
     marked.authzCounted = true;
-    const reason = marked.principal.actorType === 'anonymous' ? 'anonymous' : 'verified';
     const route = routeTemplateOf(request);
-    const series = this.allowed.series(`${reason} ${route}`, () => ({
-      decision: 'allow',
-      mode: this.mode,
-      reason,
-      route,
-    }));
+    const series =
+      marked.principal.actorType === 'anonymous'
+        ? this.allowedAnonymous.series(route, this.anonymousLabels)
+        : this.allowedVerified.series(route, this.verifiedLabels);
     series.count += 1;
   }
 

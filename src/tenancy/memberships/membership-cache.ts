@@ -69,10 +69,10 @@ export class MembershipCache implements OnModuleInit, OnApplicationShutdown {
       'alphaswarm_membership_cache_total',
       'Membership checks of @OrgScoped: hit (from the cache) or miss (read from the database)',
       ['result'],
-      lookups,
+      [lookups],
     );
-    this.hits = lookups.series('hit', () => ({ result: 'hit' }));
-    this.misses = lookups.series('miss', () => ({ result: 'miss' }));
+    this.hits = lookups.series('hit', (result) => ({ result }));
+    this.misses = lookups.series('miss', (result) => ({ result }));
     const cache = this; // eslint-disable-line @typescript-eslint/no-this-alias -- read by the gauge at scrape time
     new Gauge({
       name: 'alphaswarm_membership_cache_trusted',
