@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { RequestError } from '../identity/errors/request-error';
+import { UUID } from './tenancy-rows';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -33,8 +34,6 @@ export interface Keyset {
   readonly createdAt: string;
   readonly id: string;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /*
  * Keyset pagination on (created_at, id): stable under concurrent inserts (a new row lands after the

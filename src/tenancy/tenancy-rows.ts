@@ -1,6 +1,34 @@
 import type { EntityManager } from 'typeorm';
+import { SYSTEM_SCOPE, type TenantDb } from '../database/tenant-db';
 import { RequestError } from '../identity/errors/request-error';
 import type { ScopeKind } from './memberships/membership.entity';
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The user row of an IdP subject, created when missing; a known email is recorded, an unknown one never
+ * erases what is stored. Users are global (one person, many organizations): no tenant filter applies.
+ */
+export async function upsertUser(
+  db: EntityManager,
+  sub: string,
+  email: string | null | undefined,
+): Promise<string> {
+  const [user] = await db.query<{ id: string }[]>(
+    `INSERT INTO users (sub, email) VALUES ($1, $2)
+     ON CONFLICT (sub) DO UPDATE SET email = coalesce(EXCLUDED.email, users.email) RETURNING id`,
+    [sub, email?.toLowerCase() ?? null],
+  );
+  return user.id;
+}
+
+/** The internal id of an IdP subject's user row, if it has one. */
+export async function userIdOf(tenantDb: TenantDb, sub: string): Promise<string | undefined> {
+  const rows = await tenantDb.run(SYSTEM_SCOPE, (db) =>
+    db.query<{ id: string }[]>(`SELECT id FROM users WHERE sub = $1`, [sub]),
+  );
+  return rows[0]?.id;
+}
 
 export function notFound(what: string): RequestError {
   return new RequestError('not_found', 404, `No such ${what}`);
@@ -41,8 +69,10 @@ export async function assertScopeInOrg(
   one(rows, `${scopeKind} in this organization`);
 }
 
-/** Memberships hang on their scope by id alone; deleting a scope deletes them with it. */
-export async function deleteScopeMemberships(
+/**
+ * Memberships and group mappings hang on their scope by id alone; deleting a scope deletes them with it.
+ */
+export async function deleteScopeGrants(
   db: EntityManager,
   orgId: string,
   scopeKind: ScopeKind,

@@ -10,7 +10,7 @@ import type { Role, ScopeKind } from '../memberships/membership.entity';
 import type { ChangeActor, OrgAccess } from '../org-scope/org-access';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
 import { TenancyAudit } from '../tenancy-audit';
-import { assertScopeInOrg, one } from '../tenancy-rows';
+import { assertScopeInOrg, one, upsertUser } from '../tenancy-rows';
 import { InviteTokens, type SignedInvite } from './invite-tokens';
 
 export type InviteStatus = 'pending' | 'accepted' | 'revoked' | 'expired';
@@ -181,20 +181,13 @@ export class InvitesService {
         );
       }
 
-      const user = one(
-        await db.query<{ id: string }[]>(
-          `INSERT INTO users (sub, email) VALUES ($1, $2)
-           ON CONFLICT (sub) DO UPDATE SET email = EXCLUDED.email RETURNING id`,
-          [principal.sub, email],
-        ),
-        'user',
-      );
+      const userId = await upsertUser(db, principal.sub, email);
       // The claim: whoever commits first wins; the others wait on the row lock, then match nothing.
       const [claimed] = await db.query<[{ id: string }[], number]>(
         `UPDATE invites SET accepted_at = now(), accepted_by = $2
           WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
           RETURNING id`,
-        [invite.id, user.id],
+        [invite.id, userId],
       );
       if (claimed.length === 0) throw await this.whyUnclaimable(db, invite.id);
 
@@ -207,12 +200,12 @@ export class InvitesService {
          VALUES ($1, $2, $3, $4, $5, 'invite')
          ON CONFLICT (user_id, scope_kind, scope_id) DO UPDATE SET role = EXCLUDED.role, source = EXCLUDED.source
           WHERE array_position(${RANKED_ROLES}, EXCLUDED.role) > array_position(${RANKED_ROLES}, memberships.role)`,
-        [user.id, orgId, invite.scope_kind, invite.scope_id, invite.role],
+        [userId, orgId, invite.scope_kind, invite.scope_id, invite.role],
       );
       const membership = one(
         await db.query<{ role: Role }[]>(
           `SELECT role FROM memberships WHERE user_id = $1 AND scope_kind = $2 AND scope_id = $3`,
-          [user.id, invite.scope_kind, invite.scope_id],
+          [userId, invite.scope_kind, invite.scope_id],
         ),
         'membership',
       );

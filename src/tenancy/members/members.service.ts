@@ -9,7 +9,7 @@ import { meets } from '../memberships/roles';
 import type { OrgAccess } from '../org-scope/org-access';
 import { TenancyAudit } from '../tenancy-audit';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
-import { assertScopeInOrg, one } from '../tenancy-rows';
+import { assertScopeInOrg, one, upsertUser } from '../tenancy-rows';
 import type { AddMemberBody } from './members.dto';
 
 export interface MemberView {
@@ -58,15 +58,11 @@ export class MembersService {
     const scopeId = body.scope_id ?? orgId;
     const added = await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       await assertScopeInOrg(db, orgId, scopeKind, scopeId);
-      const [user] = await db.query<{ id: string }[]>(
-        `INSERT INTO users (sub, email) VALUES ($1, $2)
-         ON CONFLICT (sub) DO UPDATE SET email = coalesce(EXCLUDED.email, users.email) RETURNING id`,
-        [body.user_sub, body.email?.toLowerCase() ?? null],
-      );
+      const userId = await upsertUser(db, body.user_sub, body.email);
       const [membership] = await db.query<{ id: string }[]>(
         `INSERT INTO memberships (user_id, org_id, scope_kind, scope_id, role, source)
          VALUES ($1, $2, $3, $4, $5, 'manual') RETURNING id`,
-        [user.id, orgId, scopeKind, scopeId, body.role],
+        [userId, orgId, scopeKind, scopeId, body.role],
       );
       const added = await this.find(db, orgId, membership.id);
       await this.audit.record(db, caller.actor, orgId, 'tenancy.member_added', describe(added));

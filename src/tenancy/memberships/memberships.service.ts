@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { SYSTEM_SCOPE, TenantDb } from '../../database/tenant-db';
+import { TenantDb } from '../../database/tenant-db';
+import { userIdOf } from '../tenancy-rows';
 import type { MembershipSource, Role, ScopeKind } from './membership.entity';
 
 export interface MembershipView {
@@ -19,10 +20,7 @@ export class MembershipsService {
    * in the user's own scope: row-level security shows a user their own memberships across organizations.
    */
   async listForSubject(sub: string): Promise<MembershipView[]> {
-    const users = await this.tenantDb.run(SYSTEM_SCOPE, (db) =>
-      db.query<{ id: string }[]>(`SELECT id FROM users WHERE sub = $1`, [sub]),
-    );
-    const userId = users[0]?.id;
+    const userId = await userIdOf(this.tenantDb, sub);
     if (!userId) return [];
     return this.tenantDb.run({ kind: 'user', userId }, (db) =>
       db.query<MembershipView[]>(

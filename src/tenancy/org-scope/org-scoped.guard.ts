@@ -8,12 +8,12 @@ import { HandlerMetadata } from '../../identity/route-metadata';
 import { MembershipCache, type OrgStanding } from '../memberships/membership-cache';
 import type { Role } from '../memberships/membership.entity';
 import { meets } from '../memberships/roles';
+import { UUID } from '../tenancy-rows';
 import { actorOf } from './change-actor';
 import type { ChangeActor, OrgAccess, OrgScopedRequest } from './org-access';
 import { type OrgScopeOptions, OrgScopeRequirement } from './org-scoped.decorator';
 
 export const ORG_HEADER = 'x-alphaswarm-org';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Checks `@OrgScoped`: the last global guard (authenticate → scope → step-up → org). A warm check is

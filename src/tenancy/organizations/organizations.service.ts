@@ -6,7 +6,7 @@ import { MembershipCache } from '../memberships/membership-cache';
 import type { ChangeActor, OrgAccess } from '../org-scope/org-access';
 import { TenancyAudit } from '../tenancy-audit';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
-import { one } from '../tenancy-rows';
+import { one, upsertUser, userIdOf } from '../tenancy-rows';
 import type { CreateOrganizationBody, OrganizationStrategyBody } from './organizations.dto';
 import type { OrganizationKind } from './organization.entity';
 
@@ -42,7 +42,7 @@ export class OrganizationsService {
         ),
       );
     }
-    const userId = await this.userIdOf(principal.sub);
+    const userId = await userIdOf(this.tenantDb, principal.sub);
     if (!userId) return { items: [], next_cursor: null };
     const page = pageSql(
       'organizations',
@@ -75,15 +75,11 @@ export class OrganizationsService {
         ),
         'organization',
       );
-      const [owner] = await db.query<{ id: string }[]>(
-        `INSERT INTO users (sub, email) VALUES ($1, $2)
-         ON CONFLICT (sub) DO UPDATE SET email = coalesce(EXCLUDED.email, users.email) RETURNING id`,
-        [body.owner_sub, body.owner_email?.toLowerCase() ?? null],
-      );
+      const ownerId = await upsertUser(db, body.owner_sub, body.owner_email);
       await db.query(
         `INSERT INTO memberships (user_id, org_id, scope_kind, scope_id, role, source)
          VALUES ($1, $2, 'organization', $2, 'owner', 'manual')`,
-        [owner.id, created.id],
+        [ownerId, created.id],
       );
       await this.audit.record(db, actor, created.id, 'tenancy.org_created', {
         kind: created.kind,
@@ -135,13 +131,5 @@ export class OrganizationsService {
     });
     await this.memberships.invalidate(orgId);
     return updated;
-  }
-
-  /** Users are global (one person, many organizations): no tenant filter applies to this lookup. */
-  private async userIdOf(sub: string): Promise<string | undefined> {
-    const rows = await this.tenantDb.run(SYSTEM_SCOPE, (db) =>
-      db.query<{ id: string }[]>(`SELECT id FROM users WHERE sub = $1`, [sub]),
-    );
-    return rows[0]?.id;
   }
 }

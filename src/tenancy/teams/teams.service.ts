@@ -4,7 +4,7 @@ import { MembershipCache } from '../memberships/membership-cache';
 import type { OrgAccess } from '../org-scope/org-access';
 import { TenancyAudit } from '../tenancy-audit';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
-import { deleteScopeMemberships, one } from '../tenancy-rows';
+import { deleteScopeGrants, one } from '../tenancy-rows';
 
 export interface TeamView {
   id: string;
@@ -79,7 +79,7 @@ export class TeamsService {
         [teamId, orgId],
       );
       one(rows, 'team');
-      await deleteScopeMemberships(db, orgId, 'team', [teamId]);
+      await deleteScopeGrants(db, orgId, 'team', [teamId]);
       await this.audit.record(db, org.actor, orgId, 'tenancy.team_deleted', { team_id: teamId });
     });
     await this.memberships.invalidate(orgId);

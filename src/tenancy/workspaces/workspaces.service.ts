@@ -6,7 +6,7 @@ import { MembershipCache } from '../memberships/membership-cache';
 import type { OrgAccess } from '../org-scope/org-access';
 import { TenancyAudit } from '../tenancy-audit';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
-import { assertScopeInOrg, deleteScopeMemberships, one } from '../tenancy-rows';
+import { assertScopeInOrg, deleteScopeGrants, one } from '../tenancy-rows';
 import type { CreateWorkspaceBody, UpdateWorkspaceBody } from './workspaces.dto';
 
 export interface WorkspaceView {
@@ -115,14 +115,14 @@ export class WorkspacesService {
           `SELECT id FROM ${CHILD_TABLES[kind]} WHERE workspace_id = $1 AND org_id = $2`,
           [workspaceId, orgId],
         );
-        await deleteScopeMemberships(
+        await deleteScopeGrants(
           db,
           orgId,
           kind,
           children.map((child) => child.id),
         );
       }
-      await deleteScopeMemberships(db, orgId, 'workspace', [workspaceId]);
+      await deleteScopeGrants(db, orgId, 'workspace', [workspaceId]);
       await db.query(`DELETE FROM workspaces WHERE id = $1 AND org_id = $2`, [workspaceId, orgId]);
       await this.audit.record(db, org.actor, orgId, 'tenancy.workspace_deleted', {
         workspace_id: workspaceId,
@@ -229,7 +229,7 @@ export class WorkspacesService {
         [id, workspaceId, orgId],
       );
       one(rows, kind);
-      await deleteScopeMemberships(db, orgId, kind, [id]);
+      await deleteScopeGrants(db, orgId, kind, [id]);
       await this.audit.record(db, org.actor, orgId, `tenancy.${kind}_deleted`, {
         [`${kind}_id`]: id,
         workspace_id: workspaceId,
