@@ -235,6 +235,35 @@ describe('verified-token cache', () => {
     expect([res.status, res.body.reason]).toEqual([403, 'insufficient_scope']);
   });
 
+  it('finds a cached token under any accepted spelling of the scheme', async () => {
+    const token = await issuer.token(PORTFOLIO);
+    expect((await get(t, token)).status).toBe(200);
+    const hits = await lookups('hit');
+    const res = await t.http().get('/fixture/portfolio').set('Authorization', `bearer   ${token}`);
+    expect(res.status).toBe(200);
+    expect(await lookups('hit')).toBe(hits + 1);
+  });
+
+  it('refuses a cached token with anything after it, or under another scheme → malformed_token', async () => {
+    const token = await issuer.token(PORTFOLIO);
+    expect((await get(t, token)).status).toBe(200);
+    const hits = await lookups('hit');
+    for (const header of [
+      `Bearer ${token} ${token}`,
+      `Bearer ${token}!`,
+      `Bearer ${token},x`,
+      `Basic ${token}`,
+    ]) {
+      const res = await t.http().get('/fixture/portfolio').set('Authorization', header);
+      expect([header.slice(-8), res.status, res.body.reason]).toEqual([
+        header.slice(-8),
+        401,
+        'malformed_token',
+      ]);
+    }
+    expect(await lookups('hit')).toBe(hits);
+  });
+
   it('never caches a token that failed', async () => {
     const forged = `${(await issuer.token(PORTFOLIO)).slice(0, -4)}AAAA`;
     const hits = await lookups('hit');

@@ -6,7 +6,7 @@ import { TOKEN_REVOCATIONS, type TokenRevocations } from '../cache/token-revocat
 import { VerifiedTokenCache } from '../cache/verified-token-cache';
 import { AuthDecisions } from '../decisions/auth-decisions';
 import { AuthError } from '../errors/auth-error';
-import { readBearer } from '../jwt/bearer';
+import { bearerCandidate, readBearer } from '../jwt/bearer';
 import { JwtStrategy, reasonOfJwtFailure, type TokenCarrier } from '../jwt/jwt.strategy';
 import { ANONYMOUS, type Principal } from '../principal';
 import { type AuthenticatedRequest, requestOf, routeTemplateOf } from '../request-context';
@@ -58,7 +58,15 @@ export class AuthenticationGuard implements CanActivate {
     if (access.public) return true;
 
     const request = requestOf(context);
-    const token = readBearer(request.headers.authorization);
+    const header = request.headers.authorization;
+    // The common case first: a token verified before. Only tokens that passed `readBearer` and full
+    // validation are ever stored, so a hit needs no character check of its own.
+    const candidate = bearerCandidate(header);
+    const candidateKey = candidate === undefined ? undefined : VerifiedTokenCache.keyOf(candidate);
+    const cached = candidateKey === undefined ? undefined : this.verified.get(candidateKey);
+    if (cached) return this.admit(request, cached, access);
+
+    const token = readBearer(header);
     if (token === null) {
       if (this.config.auth.enforce === 'permissive' && !isAlwaysStrict(access, request)) {
         request.principal = ANONYMOUS;
@@ -68,9 +76,8 @@ export class AuthenticationGuard implements CanActivate {
       throw new AuthError('missing_token');
     }
 
-    const cacheKey = VerifiedTokenCache.keyOf(token);
-    const cached = this.verified.get(cacheKey);
-    if (cached) return this.admit(request, cached, access);
+    const cacheKey =
+      token === candidate && candidateKey !== undefined ? candidateKey : VerifiedTokenCache.keyOf(token);
     return this.verify(token).then((principal) => {
       this.verified.set(cacheKey, principal);
       return this.admit(request, principal, access);

@@ -4,6 +4,7 @@ import { AuthError } from '../errors/auth-error';
 export const MAX_BEARER_LENGTH = 8192;
 /** RFC 6750 §2.1: `Bearer` (any case) then one b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const SPACE = 0x20;
 
 /**
  * The bearer token of an `Authorization` header: `null` when there is no header, the token when there is
@@ -17,4 +18,19 @@ export function readBearer(header: string | string[] | undefined): string | null
   const match = BEARER.exec(header);
   if (!match) throw new AuthError('malformed_token');
   return match[1];
+}
+
+/**
+ * What follows `Bearer ` in the header, without checking its characters: good only as a key into what
+ * `readBearer` already accepted, because a string that equals an accepted token passes the same checks.
+ * Saves the character-class scan of a ~1 KB header on every request that reuses a verified token.
+ */
+export function bearerCandidate(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string' || header.length < 8 || header.length > MAX_BEARER_LENGTH + 16) {
+    return undefined;
+  }
+  if (header.charCodeAt(6) !== SPACE || header.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+  let start = 7;
+  while (header.charCodeAt(start) === SPACE) start += 1;
+  return header.slice(start);
 }

@@ -108,8 +108,16 @@ export class JwksKeyStore implements OnApplicationShutdown {
     }
     const found = find(set, kid);
     if (!found) throw new AuthError('no_matching_key');
-    if (found.alg !== undefined && found.alg !== alg) throw new AuthError('forbidden_algorithm');
-    return found.key;
+    return keyForAlg(found, alg);
+  }
+
+  /**
+   * The key from the key set in hand, without waiting, when that set has the token's `kid` (nearly
+   * every token); undefined when `keyFor` must decide, which may mean a fetch.
+   */
+  knownKey(kid: string | undefined, alg: string): KeyObject | undefined {
+    const found = this.current === undefined ? undefined : find(this.current, kid);
+    return found === undefined ? undefined : keyForAlg(found, alg);
   }
 
   status(): JwksStatus {
@@ -252,6 +260,12 @@ async function importKey(value: unknown): Promise<[string | undefined, IssuerKey
   } catch {
     return undefined;
   }
+}
+
+/** A key declaring its `alg` verifies only tokens of exactly that algorithm. */
+function keyForAlg(found: IssuerKey, alg: string): KeyObject {
+  if (found.alg !== undefined && found.alg !== alg) throw new AuthError('forbidden_algorithm');
+  return found.key;
 }
 
 function find(set: KeySet, kid: string | undefined): IssuerKey | undefined {

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { JsonWebTokenError, NotBeforeError, TokenExpiredError } from 'jsonwebtoken';
@@ -41,10 +42,17 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
         done: (error: unknown, key?: string | Buffer) => void,
       ) => {
         let header: { kid?: string; alg: string };
+        let known: KeyObject | undefined;
         try {
           header = rules.inspect(token);
+          known = keys.knownKey(header.kid, header.alg);
         } catch (error) {
           done(error);
+          return;
+        }
+        // A key in hand is handed over at once: no promise and no extra turn of the event loop.
+        if (known) {
+          done(null, known as unknown as Buffer);
           return;
         }
         keys.keyFor(header.kid, header.alg).then(
