@@ -158,6 +158,19 @@ describe('attack tokens', () => {
     it('accepts typ "JWT" (as Auth0 issues) → 200', async () => {
       await expectAccepted(await portfolioToken({}, { typ: 'JWT' }));
     });
+
+    it('accepts typ "application/at+jwt" (RFC 7515 §4.1.9: the prefix may be written) → 200', async () => {
+      await expectAccepted(await portfolioToken({}, { typ: 'application/at+jwt' }));
+    });
+
+    it('refuses a header without typ → malformed_token', async () => {
+      await expectRefused(await portfolioToken({}, { typ: undefined }), 'malformed_token');
+    });
+
+    it('refuses typ "id+jwt" and a typ that is not a string → malformed_token', async () => {
+      await expectRefused(await portfolioToken({}, { typ: 'id+jwt' }), 'malformed_token');
+      await expectRefused(await portfolioToken({}, { typ: 1 }), 'malformed_token');
+    });
   });
 
   describe('time claims', () => {

@@ -1,5 +1,6 @@
 import { exportJWK } from 'jose';
 import { sample, startTestApp, type TestApp } from '../support/app';
+import { VerifiedTokenCache } from '../../src/identity/cache/verified-token-cache';
 import { FixtureModule } from '../support/fixture.module';
 import { newKey, TestIssuer } from '../support/issuer';
 
@@ -147,6 +148,31 @@ describe('JWKS: rotation', () => {
   });
 });
 
+describe('JWKS: a key replaced under its kid', () => {
+  let issuer: TestIssuer;
+  let t: TestApp;
+  beforeAll(async () => ({ issuer, t } = await warmApp()));
+  afterAll(async () => {
+    await t.close();
+    await issuer.stop();
+  });
+
+  it('stops verifying a token it had cached when the key under its kid is replaced', async () => {
+    const replaced = await newKey();
+    const kid = issuer.key.kid;
+    const oldToken = await issuer.token(PORTFOLIO);
+    expect((await get(t, oldToken)).status).toBe(200); // now cached as verified
+    issuer.publishKey({ ...replaced, kid, publicJwk: { ...replaced.publicJwk, kid } });
+    // The next refresh: here forced by a token naming a kid never seen.
+    await get(t, await issuer.token(PORTFOLIO, { key: await newKey() }));
+    const res = await get(t, oldToken);
+    expect([res.status, res.body.reason]).toEqual([401, 'invalid_signature']);
+    // The new key material under the same kid verifies.
+    const fresh = await issuer.token(PORTFOLIO, { key: { ...replaced, kid } });
+    expect((await get(t, fresh)).status).toBe(200);
+  });
+});
+
 describe('JWKS: a slow or dead IdP', () => {
   it('delays no request while the cache is warm: a known key answers while a refetch hangs', async () => {
     const { issuer, t } = await warmApp();
@@ -185,6 +211,27 @@ describe('JWKS: a slow or dead IdP', () => {
       await issuer.stop();
     }
   }, 20_000);
+});
+
+describe('JWKS: an IdP that has never answered', () => {
+  it('caps fetches under a flood of tokens: each gets 401 jwks_unreachable, the IdP at most 10 fetches a minute', async () => {
+    const issuer = await TestIssuer.start();
+    issuer.jwksOverride = { status: 500, body: 'down' };
+    const t = await startTestApp(issuer.env(), [FixtureModule]);
+    try {
+      const token = await issuer.token(PORTFOLIO);
+      for (let i = 0; i < 40; i += 1) {
+        const res = await get(t, token);
+        expect([res.status, res.body.reason]).toEqual([401, 'jwks_unreachable']);
+      }
+      // Background retries and request-triggered fetches together stay within the minute's cap.
+      expect(issuer.jwksRequests).toBeLessThanOrEqual(10);
+      expect(issuer.jwksRequests).toBeGreaterThan(0);
+    } finally {
+      await t.close();
+      await issuer.stop();
+    }
+  });
 });
 
 describe('JWKS: key types', () => {
@@ -262,6 +309,19 @@ describe('verified-token cache', () => {
       ]);
     }
     expect(await lookups('hit')).toBe(hits);
+  });
+
+  it("forgets a subject's tokens when asked (the revocation seam): the next request verifies again", async () => {
+    const sub = `auth0|forget-${Date.now()}`;
+    const token = await issuer.token({ ...PORTFOLIO, sub });
+    const other = await issuer.token(PORTFOLIO);
+    expect((await get(t, token)).status).toBe(200);
+    expect((await get(t, other)).status).toBe(200);
+    t.app.get(VerifiedTokenCache).forgetSubject(sub);
+    const [hits, misses] = [await lookups('hit'), await lookups('miss')];
+    expect((await get(t, token)).status).toBe(200);
+    expect((await get(t, other)).status).toBe(200);
+    expect([await lookups('hit'), await lookups('miss')]).toEqual([hits + 1, misses + 1]);
   });
 
   it('never caches a token that failed', async () => {

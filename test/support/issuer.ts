@@ -126,6 +126,12 @@ export class TestIssuer {
     return key;
   }
 
+  /** Publishes `key` in place of any published key with the same kid (key material replaced under it). */
+  publishKey(key: IssuerKey): void {
+    this.removeKey(key.kid);
+    this.published.push(key);
+  }
+
   /** Stops publishing a key (rotation's second half). */
   removeKey(kid: string): void {
     this.published = this.published.filter((key) => key.kid !== kid);

@@ -4,7 +4,7 @@ import { AuthError } from '../errors/auth-error';
 import type { Actor, ActorLink, ActorType, Principal } from '../principal';
 import { decodeJsonSegment } from './strict-json';
 
-/** `typ` values of access tokens (RFC 9068 and the plain JWT that Auth0 issues). */
+/** `typ` values of access tokens (RFC 9068, with its optional `application/` prefix, and Auth0's `JWT`). */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
 const AGENT_PREFIX = 'agent|';
 const MAX_DELEGATION_DEPTH = 8;
@@ -44,7 +44,8 @@ export class AccessTokenRules {
       throw new AuthError('forbidden_algorithm');
     // RFC 7515 §4.1.11: a `crit` extension we do not implement (e.g. b64=false) must be refused.
     if (crit !== undefined) throw new AuthError('malformed_token');
-    if (typ !== undefined && (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase()))) {
+    // SPEC §3.1: an access token says what it is; a header without `typ` is refused like an ID token's.
+    if (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())) {
       throw new AuthError('malformed_token');
     }
     if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 256)) {

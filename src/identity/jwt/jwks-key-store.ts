@@ -99,6 +99,9 @@ export class JwksKeyStore implements OnApplicationShutdown {
   async keyFor(kid: string | undefined, alg: string): Promise<KeyObject> {
     let set = this.current;
     if (!set) {
+      // Nothing fetched yet: join the fetch under way, or start one within the global cap. A flood of
+      // tokens while the IdP is down must not turn into a flood of fetches.
+      if (!this.inFlight && !this.withinGlobalCap()) throw new AuthError('jwks_unreachable');
       set = await this.fetchShared().catch(() => {
         throw new AuthError('jwks_unreachable');
       });
@@ -168,12 +171,16 @@ export class JwksKeyStore implements OnApplicationShutdown {
 
   /** Per-kid cooldown and a global cap, so a flood of invented kids cannot hammer the IdP. */
   private mayRefetchFor(kid: string): boolean {
-    if (this.kidCooldown.has(kid)) return false;
-    const now = Date.now();
-    while (this.recentFetches.length > 0 && this.recentFetches[0] <= now - 60_000) this.recentFetches.shift();
-    if (this.recentFetches.length >= JWKS_FETCHES_PER_MINUTE) return false;
+    if (this.kidCooldown.has(kid) || !this.withinGlobalCap()) return false;
     this.kidCooldown.set(kid, true);
     return true;
+  }
+
+  /** Fewer than the cap's fetches (background ones included) started in the last minute. */
+  private withinGlobalCap(): boolean {
+    const now = Date.now();
+    while (this.recentFetches.length > 0 && this.recentFetches[0] <= now - 60_000) this.recentFetches.shift();
+    return this.recentFetches.length < JWKS_FETCHES_PER_MINUTE;
   }
 
   /** One fetch at a time: every caller during a fetch awaits the same promise. */
@@ -185,6 +192,8 @@ export class JwksKeyStore implements OnApplicationShutdown {
   }
 
   private async fetchKeySet(): Promise<KeySet> {
+    // Only the last minute matters; the background retries alone must not grow this without end.
+    if (this.recentFetches.length >= 2 * JWKS_FETCHES_PER_MINUTE) this.recentFetches.shift();
     this.recentFetches.push(Date.now());
     try {
       const set = await this.download();
@@ -193,7 +202,7 @@ export class JwksKeyStore implements OnApplicationShutdown {
       this.lastFetchAt = Date.now();
       this.lastError = undefined;
       this.fetches.inc({ outcome: 'ok' });
-      if (previous && !sameKids(previous, set)) for (const listener of this.changeListeners) listener();
+      if (previous && !sameKeys(previous, set)) for (const listener of this.changeListeners) listener();
       return set;
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
@@ -273,6 +282,15 @@ function find(set: KeySet, kid: string | undefined): IssuerKey | undefined {
   return set.byKid.get(kid);
 }
 
-function sameKids(a: KeySet, b: KeySet): boolean {
-  return a.byKid.size === b.byKid.size && [...a.byKid.keys()].every((kid) => b.byKid.has(kid));
+/**
+ * Whether two key sets verify exactly the same tokens: the same keys under the same kids. A key
+ * replaced under its old kid, or a kid-less key removed, is a change too.
+ */
+function sameKeys(a: KeySet, b: KeySet): boolean {
+  if (a.all.length !== b.all.length || a.byKid.size !== b.byKid.size) return false;
+  for (const [kid, key] of a.byKid) {
+    const other = b.byKid.get(kid);
+    if (!other || other.alg !== key.alg || !other.key.equals(key.key)) return false;
+  }
+  return a.all.every((key) => b.all.some((other) => other.alg === key.alg && other.key.equals(key.key)));
 }
