@@ -6,6 +6,14 @@ import { newKey, rawJwt, TestIssuer } from '../support/issuer';
 
 const NS = 'https://alphaswarm.internal/';
 
+/** `act` nested `subs.length` deep: the first sub is the nearest actor. */
+function actChain(subs: string[]): Record<string, unknown> | undefined {
+  return subs.reduceRight<Record<string, unknown> | undefined>(
+    (inner, sub) => (inner === undefined ? { sub } : { sub, act: inner }),
+    undefined,
+  );
+}
+
 describe('token validation against an external OIDC issuer', () => {
   let issuer: TestIssuer;
   let t: TestApp;
@@ -225,6 +233,50 @@ describe('token validation against an external OIDC issuer', () => {
     const token = await issuer.token({ act: { sub: 'agent|research', act: { sub: 'agent|planner' } } });
     const res = await whoami(token);
     expect([res.status, res.body.reason]).toEqual([403, 'agent_not_allowed']);
+  });
+
+  describe('on a route that admits agents', () => {
+    const asAgent = (token: string) =>
+      t.http().get('/fixture/agents/whoami').set('Authorization', `Bearer ${token}`);
+
+    it('keeps the delegation chain in order, nearest actor first, on behalf of the token sub', async () => {
+      const act = {
+        sub: 'agent|a1',
+        act: { sub: 'agent|a2', iss: 'https://agents.example/', act: { sub: 'auth0|root' } },
+      };
+      const res = await asAgent(await issuer.token({ sub: 'auth0|alice', act }));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        actorType: 'agent',
+        sub: 'auth0|alice',
+        actor: {
+          sub: 'agent|a1',
+          chain: [
+            { sub: 'agent|a1' },
+            { sub: 'agent|a2', iss: 'https://agents.example/' },
+            { sub: 'auth0|root' },
+          ],
+          onBehalfOfSub: 'auth0|alice',
+        },
+      });
+    });
+
+    it('accepts a chain of 8 actors and refuses one of 9 → invalid_actor', async () => {
+      const subs = (n: number) => Array.from({ length: n }, (_, i) => `agent|hop-${i + 1}`);
+      const eight = await asAgent(await issuer.token({ act: actChain(subs(8)) }));
+      expect(eight.status).toBe(200);
+      const chain = (eight.body as { actor: { chain: { sub: string }[] } }).actor.chain;
+      expect(chain.map((link) => link.sub)).toEqual(subs(8));
+
+      const nine = await asAgent(await issuer.token({ act: actChain(subs(9)) }));
+      expect([nine.status, nine.body.reason]).toEqual([401, 'invalid_actor']);
+      expect(nine.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
+    });
+
+    it('refuses a chain whose nearest actor is not an agent, even where agents are admitted → invalid_actor', async () => {
+      const res = await asAgent(await issuer.token({ act: actChain(['auth0|mallory', 'agent|a1']) }));
+      expect([res.status, res.body.reason]).toEqual([401, 'invalid_actor']);
+    });
   });
 
   it('refuses an act claim that does not name an agent', async () => {
