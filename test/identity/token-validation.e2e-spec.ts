@@ -1,3 +1,4 @@
+import { createSign, type KeyObject } from 'node:crypto';
 import { exportSPKI, SignJWT, UnsecuredJWT } from 'jose';
 import { REASON_CODES } from '../../src/identity/errors/reason-codes';
 import { startTestApp, type TestApp } from '../support/app';
@@ -5,6 +6,18 @@ import { FixtureModule } from '../support/fixture.module';
 import { newKey, rawJwt, TestIssuer } from '../support/issuer';
 
 const NS = 'https://alphaswarm.internal/';
+
+/** An RS256 compact JWS over exactly this header, whatever members it holds (jose refuses unknown `crit`). */
+function signRs256(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  key: KeyObject,
+): string {
+  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(
+    JSON.stringify(payload),
+  ).toString('base64url')}`;
+  return `${input}.${createSign('RSA-SHA256').update(input).sign(key).toString('base64url')}`;
+}
 
 /** `act` nested `subs.length` deep: the first sub is the nearest actor. */
 function actChain(subs: string[]): Record<string, unknown> | undefined {
@@ -161,6 +174,16 @@ describe('token validation against an external OIDC issuer', () => {
 
   it('refuses a header with an unknown crit extension', async () => {
     await expectRefused(await issuer.token({}, { header: { crit: ['b64'], b64: true } }), 'malformed_token');
+  });
+
+  it('ignores an unknown header member, but refuses it once crit lists it → malformed_token', async () => {
+    const key = issuer.key.privateKey as KeyObject;
+    const header = { alg: 'RS256', kid: issuer.key.kid, typ: 'at+jwt', 'urn:example:unknown': 'value' };
+    expect((await whoami(signRs256(header, issuer.claims(), key))).status).toBe(200);
+    await expectRefused(
+      signRs256({ ...header, crit: ['urn:example:unknown'] }, issuer.claims(), key),
+      'malformed_token',
+    );
   });
 
   it('refuses an ID token: one with a nonce, one typed as an ID token, one addressed to the SPA only', async () => {
