@@ -1,11 +1,46 @@
-import { createSign, type KeyObject } from 'node:crypto';
+import { createSign, type KeyObject, X509Certificate } from 'node:crypto';
+import { createServer } from 'node:http';
 import { exportSPKI, SignJWT, UnsecuredJWT } from 'jose';
 import { REASON_CODES } from '../../src/identity/errors/reason-codes';
 import { startTestApp, type TestApp } from '../support/app';
 import { FixtureModule } from '../support/fixture.module';
-import { newKey, rawJwt, TestIssuer } from '../support/issuer';
+import { type IssuerKey, newKey, rawJwt, TestIssuer } from '../support/issuer';
+import { selfSignedCertificate } from '../support/x509';
 
 const NS = 'https://alphaswarm.internal/';
+
+/** A loopback HTTP server answering fixed bodies by path (404 otherwise) and counting every request. */
+interface StaticServer {
+  readonly url: string;
+  /** Every request received, whatever its path. */
+  readonly requests: string[];
+  stop(): Promise<void>;
+}
+
+async function startStaticServer(bodies: Record<string, string>): Promise<StaticServer> {
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    requests.push(request.url ?? '');
+    const body = bodies[request.url ?? ''];
+    if (body === undefined) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 /** An RS256 compact JWS over exactly this header, whatever members it holds (jose refuses unknown `crit`). */
 function signRs256(
@@ -162,14 +197,114 @@ describe('token validation against an external OIDC issuer', () => {
 
   it('never fetches keys named by the token header (jku, jwk, x5u)', async () => {
     const stranger = await newKey();
-    const forged = await issuer.token(
-      {},
-      {
-        key: stranger,
-        header: { jwk: stranger.publicJwk, jku: 'http://127.0.0.1:1/jwks.json', x5u: 'http://127.0.0.1:1/x' },
-      },
-    );
-    await expectRefused(forged, 'no_matching_key');
+    const attacker = await startStaticServer({
+      '/jwks.json': JSON.stringify({ keys: [stranger.publicJwk] }),
+    });
+    try {
+      const forged = await issuer.token(
+        {},
+        {
+          key: stranger,
+          header: {
+            jwk: stranger.publicJwk,
+            jku: `${attacker.url}/jwks.json`,
+            x5u: `${attacker.url}/cert.pem`,
+          },
+        },
+      );
+      await expectRefused(forged, 'no_matching_key');
+      expect(attacker.requests).toEqual([]);
+    } finally {
+      await attacker.stop();
+    }
+  });
+
+  describe('a published kid on a token signed by the attacker, who names their own key in the header', () => {
+    let attackerKey: IssuerKey;
+    let attackerJwk: Record<string, unknown>;
+    let certificate: Buffer;
+    let attacker: StaticServer;
+
+    beforeAll(async () => {
+      attackerKey = await newKey();
+      // The attacker's key under the kid the issuer publishes: only the key's source can tell them apart.
+      attackerJwk = { ...attackerKey.publicJwk, kid: issuer.key.kid };
+      certificate = selfSignedCertificate(
+        attackerKey.publicKey as KeyObject,
+        attackerKey.privateKey as KeyObject,
+        'alphaswarm issuer',
+      );
+      const pem = new X509Certificate(certificate).toString();
+      attacker = await startStaticServer({
+        '/jwks.json': JSON.stringify({ keys: [attackerJwk] }),
+        '/cert.pem': pem,
+      });
+    });
+    afterAll(async () => {
+      await attacker.stop();
+    });
+
+    const forge = (header: Record<string, unknown>) =>
+      issuer.token(
+        { permissions: ['admin:cluster'] },
+        { key: { ...attackerKey, kid: issuer.key.kid }, header },
+      );
+
+    it('the certificate is real: self-signed, carrying the attacker key (control)', () => {
+      const parsed = new X509Certificate(certificate);
+      expect(parsed.verify(parsed.publicKey)).toBe(true);
+      expect(parsed.publicKey.export({ type: 'spki', format: 'der' })).toEqual(
+        (attackerKey.publicKey as KeyObject).export({ type: 'spki', format: 'der' }),
+      );
+    });
+
+    it('the attacker server serves the attacker keys and records every request (control)', async () => {
+      const jwks = await fetch(`${attacker.url}/jwks.json`);
+      expect(await jwks.json()).toEqual({ keys: [attackerJwk] });
+      expect((await fetch(`${attacker.url}/cert.pem`)).status).toBe(200);
+      expect(attacker.requests.splice(0)).toEqual(['/jwks.json', '/cert.pem']);
+    });
+
+    it('refuses the attacker key embedded as jwk → invalid_signature', async () => {
+      await expectRefused(await forge({ jwk: attackerJwk }), 'invalid_signature');
+    });
+
+    it('refuses the attacker key embedded as an x5c certificate → invalid_signature', async () => {
+      await expectRefused(await forge({ x5c: [certificate.toString('base64')] }), 'invalid_signature');
+    });
+
+    it('refuses jku and x5u naming the attacker server, and never asks that server → invalid_signature', async () => {
+      await expectRefused(await forge({ jku: `${attacker.url}/jwks.json` }), 'invalid_signature');
+      await expectRefused(await forge({ x5u: `${attacker.url}/cert.pem` }), 'invalid_signature');
+      await expectRefused(
+        await forge({
+          jku: `${attacker.url}/jwks.json`,
+          x5u: `${attacker.url}/cert.pem`,
+          jwk: attackerJwk,
+          x5c: [certificate.toString('base64')],
+        }),
+        'invalid_signature',
+      );
+      // A fetch started after the answer would still show up here.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(attacker.requests).toEqual([]);
+    });
+
+    it('still accepts the issuer token carrying the same header members (the refusals are about the key)', async () => {
+      const token = await issuer.token(
+        {},
+        {
+          header: {
+            jwk: attackerJwk,
+            x5c: [certificate.toString('base64')],
+            jku: `${attacker.url}/jwks.json`,
+            x5u: `${attacker.url}/cert.pem`,
+          },
+        },
+      );
+      expect((await whoami(token)).status).toBe(200);
+      expect(attacker.requests).toEqual([]);
+    });
   });
 
   it('refuses a header with an unknown crit extension', async () => {
