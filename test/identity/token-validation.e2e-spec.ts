@@ -387,6 +387,22 @@ describe('token validation against an external OIDC issuer', () => {
     await expectRefused(await issuer.token({ sub: 'svc-1@clients', azp: 'svc-2' }), 'invalid_actor');
   });
 
+  it('recognises an M2M token that names its client by client_id alone (no azp)', async () => {
+    const res = await whoami(
+      await issuer.token({ sub: 'svc-3@clients', client_id: 'svc-3', gty: 'client-credentials' }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.principal).toMatchObject({ actorType: 'm2m', sub: 'svc-3@clients', clientId: 'svc-3' });
+  });
+
+  it('refuses an M2M subject whose client prefix differs from client_id → invalid_actor', async () => {
+    await expectRefused(
+      await issuer.token({ sub: 'svc-3@clients', client_id: 'svc-4', gty: 'client-credentials' }),
+      'invalid_actor',
+    );
+    await expectRefused(await issuer.token({ sub: 'svc-3@clients', client_id: 'svc-4' }), 'invalid_actor');
+  });
+
   it('refuses a delegated agent token outside the MCP routes (agent_not_allowed)', async () => {
     const token = await issuer.token({ act: { sub: 'agent|research', act: { sub: 'agent|planner' } } });
     const res = await whoami(token);
