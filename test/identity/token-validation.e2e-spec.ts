@@ -480,6 +480,43 @@ describe('token validation against an external OIDC issuer', () => {
   });
 });
 
+describe('ALPHASWARM_AUTH_JWKS_URI at another path than the issuer default', () => {
+  let issuer: TestIssuer;
+  let decoy: IssuerKey;
+  let keys: StaticServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    decoy = await newKey();
+    // The issuer's default path publishes only a decoy key: a service reading it would refuse every
+    // issuer token with no_matching_key and accept tokens signed by the decoy.
+    issuer.jwksOverride = { status: 200, body: JSON.stringify({ keys: [decoy.publicJwk] }) };
+    keys = await startStaticServer({ '/keys/custom.json': JSON.stringify({ keys: [issuer.key.publicJwk] }) });
+    t = await startTestApp({ ...issuer.env(), ALPHASWARM_AUTH_JWKS_URI: `${keys.url}/keys/custom.json` });
+  });
+  afterAll(async () => {
+    await t.close();
+    await keys.stop();
+    await issuer.stop();
+  });
+
+  const whoami = (token: string) => t.http().get('/auth/whoami').set('Authorization', `Bearer ${token}`);
+
+  it('verifies with the keys at the configured URI', async () => {
+    const res = await whoami(await issuer.token());
+    expect(res.status).toBe(200);
+    expect(res.body.principal).toMatchObject({ actorType: 'user', sub: 'auth0|alice' });
+    expect(keys.requests).toContain('/keys/custom.json');
+  });
+
+  it('never uses the keys at the default path', async () => {
+    const res = await whoami(await issuer.token({}, { key: decoy }));
+    expect([res.status, res.body.reason]).toEqual([401, 'no_matching_key']);
+    expect(issuer.jwksRequests).toBe(0);
+  });
+});
+
 describe('auth0 provider with a custom-domain issuer configured without its trailing slash', () => {
   let issuer: TestIssuer;
   let t: TestApp;
