@@ -1,4 +1,4 @@
-import { REASON_CODES } from '../../src/identity/errors/reason-codes';
+import { type AuthReason, REASON_CODES } from '../../src/identity/errors/reason-codes';
 import { startTestApp, type TestApp } from '../support/app';
 import { FixtureModule } from '../support/fixture.module';
 import { TestIssuer } from '../support/issuer';
@@ -164,6 +164,22 @@ const MUTATORS: Record<string, Mutator> = {
     token + Array.from({ length: 1 + random.int(48) }, () => randomChar(random)).join(''),
 };
 
+/**
+ * The reasons a 401 may give for a mutated token: what is wrong with its shape, header, key or
+ * signature. Claim checks (expiry, audience, issuer, actor, DPoP binding) run only once the signature
+ * verifies, which a token with other signed content never does and the original passes; `missing_token`
+ * would deny that a token was sent at all. A 403 is never right here: the route needs only
+ * `read:portfolio`, which the original carries, so an authorization refusal means a token with other
+ * signed content was verified.
+ */
+const TOKEN_FAILURES: readonly AuthReason[] = [
+  'malformed_token',
+  'invalid_signature',
+  'no_matching_key',
+  'forbidden_algorithm',
+];
+const INVALID_TOKEN_CHALLENGE = /^Bearer error="invalid_token", error_description="[^"]*"/;
+
 /** The signed content of a compact JWS: its first two segments. */
 const signedContent = (token: string) => token.split('.').slice(0, 2).join('.');
 
@@ -172,10 +188,14 @@ interface Outcome {
   token: string;
   status?: number;
   reason?: unknown;
+  challenge?: string | null;
   error?: string;
 }
 
-async function send(url: string, token: string): Promise<{ status: number; body: unknown }> {
+async function send(
+  url: string,
+  token: string,
+): Promise<{ status: number; body: unknown; challenge: string | null }> {
   const response = await fetch(`${url}/fixture/portfolio`, {
     headers: { authorization: `Bearer ${token}` },
     // A request the service never answers is an offender too, not a test timeout.
@@ -188,7 +208,7 @@ async function send(url: string, token: string): Promise<{ status: number; body:
   } catch {
     body = text;
   }
-  return { status: response.status, body };
+  return { status: response.status, body, challenge: response.headers.get('www-authenticate') };
 }
 
 /** Runs `work` over `items`, `limit` at a time. */
@@ -224,7 +244,7 @@ describe('token fuzzing', () => {
     expect([res.status, res.body]).toEqual([200, { ok: true }]);
   });
 
-  it(`answers ${MUTATIONS} mutations with 200 or 401 and a known reason; 200 only for the same signed content (seed ${SEED}; replay with FUZZ_SEED=${SEED})`, async () => {
+  it(`answers ${MUTATIONS} mutations with 200 or 401 and a token-failure reason; 200 only for the same signed content (seed ${SEED}; replay with FUZZ_SEED=${SEED})`, async () => {
     const random = new Random(SEED);
     const kinds = Object.keys(MUTATORS);
     const cases: { kind: string; token: string }[] = [];
@@ -244,7 +264,7 @@ describe('token fuzzing', () => {
     const violations: (Outcome & { why: string })[] = [];
     const byKind: Record<string, Record<number, number>> = {};
     await pool(cases, CONCURRENCY, async ({ kind, token }) => {
-      let res: { status: number; body: unknown };
+      let res: Awaited<ReturnType<typeof send>>;
       try {
         res = await send(t.url, token);
       } catch (error) {
@@ -266,6 +286,16 @@ describe('token fuzzing', () => {
         violations.push({ ...outcome, why: 'neither 200 nor 401' });
       if (res.status !== 200 && !(REASON_CODES as readonly unknown[]).includes(reason)) {
         violations.push({ ...outcome, why: 'reason missing or not in REASON_CODES' });
+      }
+      if (res.status === 401 && !(TOKEN_FAILURES as readonly unknown[]).includes(reason)) {
+        violations.push({ ...outcome, why: `401 reason is not one of ${TOKEN_FAILURES.join(', ')}` });
+      }
+      if (res.status === 401 && !INVALID_TOKEN_CHALLENGE.test(res.challenge ?? '')) {
+        violations.push({
+          ...outcome,
+          challenge: res.challenge,
+          why: '401 without an invalid_token challenge',
+        });
       }
       if (res.status === 200 && signedContent(token) !== signedContent(original)) {
         violations.push({ ...outcome, why: 'accepted with different signed content (header.payload)' });

@@ -1,10 +1,66 @@
+import { createSign, type KeyObject, X509Certificate } from 'node:crypto';
+import { createServer } from 'node:http';
 import { exportSPKI, SignJWT, UnsecuredJWT } from 'jose';
 import { REASON_CODES } from '../../src/identity/errors/reason-codes';
 import { startTestApp, type TestApp } from '../support/app';
 import { FixtureModule } from '../support/fixture.module';
-import { newKey, rawJwt, TestIssuer } from '../support/issuer';
+import { type IssuerKey, newKey, rawJwt, TestIssuer } from '../support/issuer';
+import { selfSignedCertificate } from '../support/x509';
 
 const NS = 'https://alphaswarm.internal/';
+
+/** A loopback HTTP server answering fixed bodies by path (404 otherwise) and counting every request. */
+interface StaticServer {
+  readonly url: string;
+  /** Every request received, whatever its path. */
+  readonly requests: string[];
+  stop(): Promise<void>;
+}
+
+async function startStaticServer(bodies: Record<string, string>): Promise<StaticServer> {
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    requests.push(request.url ?? '');
+    const body = bodies[request.url ?? ''];
+    if (body === undefined) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** An RS256 compact JWS over exactly this header, whatever members it holds (jose refuses unknown `crit`). */
+function signRs256(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  key: KeyObject,
+): string {
+  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(
+    JSON.stringify(payload),
+  ).toString('base64url')}`;
+  return `${input}.${createSign('RSA-SHA256').update(input).sign(key).toString('base64url')}`;
+}
+
+/** `act` nested `subs.length` deep: the first sub is the nearest actor. */
+function actChain(subs: string[]): Record<string, unknown> | undefined {
+  return subs.reduceRight<Record<string, unknown> | undefined>(
+    (inner, sub) => (inner === undefined ? { sub } : { sub, act: inner }),
+    undefined,
+  );
+}
 
 describe('token validation against an external OIDC issuer', () => {
   let issuer: TestIssuer;
@@ -141,18 +197,128 @@ describe('token validation against an external OIDC issuer', () => {
 
   it('never fetches keys named by the token header (jku, jwk, x5u)', async () => {
     const stranger = await newKey();
-    const forged = await issuer.token(
-      {},
-      {
-        key: stranger,
-        header: { jwk: stranger.publicJwk, jku: 'http://127.0.0.1:1/jwks.json', x5u: 'http://127.0.0.1:1/x' },
-      },
-    );
-    await expectRefused(forged, 'no_matching_key');
+    const attacker = await startStaticServer({
+      '/jwks.json': JSON.stringify({ keys: [stranger.publicJwk] }),
+    });
+    try {
+      const forged = await issuer.token(
+        {},
+        {
+          key: stranger,
+          header: {
+            jwk: stranger.publicJwk,
+            jku: `${attacker.url}/jwks.json`,
+            x5u: `${attacker.url}/cert.pem`,
+          },
+        },
+      );
+      await expectRefused(forged, 'no_matching_key');
+      expect(attacker.requests).toEqual([]);
+    } finally {
+      await attacker.stop();
+    }
+  });
+
+  describe('a published kid on a token signed by the attacker, who names their own key in the header', () => {
+    let attackerKey: IssuerKey;
+    let attackerJwk: Record<string, unknown>;
+    let certificate: Buffer;
+    let attacker: StaticServer;
+
+    beforeAll(async () => {
+      attackerKey = await newKey();
+      // The attacker's key under the kid the issuer publishes: only the key's source can tell them apart.
+      attackerJwk = { ...attackerKey.publicJwk, kid: issuer.key.kid };
+      certificate = selfSignedCertificate(
+        attackerKey.publicKey as KeyObject,
+        attackerKey.privateKey as KeyObject,
+        'alphaswarm issuer',
+      );
+      const pem = new X509Certificate(certificate).toString();
+      attacker = await startStaticServer({
+        '/jwks.json': JSON.stringify({ keys: [attackerJwk] }),
+        '/cert.pem': pem,
+      });
+    });
+    afterAll(async () => {
+      await attacker.stop();
+    });
+
+    const forge = (header: Record<string, unknown>) =>
+      issuer.token(
+        { permissions: ['admin:cluster'] },
+        { key: { ...attackerKey, kid: issuer.key.kid }, header },
+      );
+
+    it('the certificate is real: self-signed, carrying the attacker key (control)', () => {
+      const parsed = new X509Certificate(certificate);
+      expect(parsed.verify(parsed.publicKey)).toBe(true);
+      expect(parsed.publicKey.export({ type: 'spki', format: 'der' })).toEqual(
+        (attackerKey.publicKey as KeyObject).export({ type: 'spki', format: 'der' }),
+      );
+    });
+
+    it('the attacker server serves the attacker keys and records every request (control)', async () => {
+      const jwks = await fetch(`${attacker.url}/jwks.json`);
+      expect(await jwks.json()).toEqual({ keys: [attackerJwk] });
+      expect((await fetch(`${attacker.url}/cert.pem`)).status).toBe(200);
+      expect(attacker.requests.splice(0)).toEqual(['/jwks.json', '/cert.pem']);
+    });
+
+    it('refuses the attacker key embedded as jwk → invalid_signature', async () => {
+      await expectRefused(await forge({ jwk: attackerJwk }), 'invalid_signature');
+    });
+
+    it('refuses the attacker key embedded as an x5c certificate → invalid_signature', async () => {
+      await expectRefused(await forge({ x5c: [certificate.toString('base64')] }), 'invalid_signature');
+    });
+
+    it('refuses jku and x5u naming the attacker server, and never asks that server → invalid_signature', async () => {
+      await expectRefused(await forge({ jku: `${attacker.url}/jwks.json` }), 'invalid_signature');
+      await expectRefused(await forge({ x5u: `${attacker.url}/cert.pem` }), 'invalid_signature');
+      await expectRefused(
+        await forge({
+          jku: `${attacker.url}/jwks.json`,
+          x5u: `${attacker.url}/cert.pem`,
+          jwk: attackerJwk,
+          x5c: [certificate.toString('base64')],
+        }),
+        'invalid_signature',
+      );
+      // A fetch started after the answer would still show up here.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(attacker.requests).toEqual([]);
+    });
+
+    it('still accepts the issuer token carrying the same header members (the refusals are about the key)', async () => {
+      const token = await issuer.token(
+        {},
+        {
+          header: {
+            jwk: attackerJwk,
+            x5c: [certificate.toString('base64')],
+            jku: `${attacker.url}/jwks.json`,
+            x5u: `${attacker.url}/cert.pem`,
+          },
+        },
+      );
+      expect((await whoami(token)).status).toBe(200);
+      expect(attacker.requests).toEqual([]);
+    });
   });
 
   it('refuses a header with an unknown crit extension', async () => {
     await expectRefused(await issuer.token({}, { header: { crit: ['b64'], b64: true } }), 'malformed_token');
+  });
+
+  it('ignores an unknown header member, but refuses it once crit lists it → malformed_token', async () => {
+    const key = issuer.key.privateKey as KeyObject;
+    const header = { alg: 'RS256', kid: issuer.key.kid, typ: 'at+jwt', 'urn:example:unknown': 'value' };
+    expect((await whoami(signRs256(header, issuer.claims(), key))).status).toBe(200);
+    await expectRefused(
+      signRs256({ ...header, crit: ['urn:example:unknown'] }, issuer.claims(), key),
+      'malformed_token',
+    );
   });
 
   it('refuses an ID token: one with a nonce, one typed as an ID token, one addressed to the SPA only', async () => {
@@ -221,10 +387,70 @@ describe('token validation against an external OIDC issuer', () => {
     await expectRefused(await issuer.token({ sub: 'svc-1@clients', azp: 'svc-2' }), 'invalid_actor');
   });
 
+  it('recognises an M2M token that names its client by client_id alone (no azp)', async () => {
+    const res = await whoami(
+      await issuer.token({ sub: 'svc-3@clients', client_id: 'svc-3', gty: 'client-credentials' }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.principal).toMatchObject({ actorType: 'm2m', sub: 'svc-3@clients', clientId: 'svc-3' });
+  });
+
+  it('refuses an M2M subject whose client prefix differs from client_id → invalid_actor', async () => {
+    await expectRefused(
+      await issuer.token({ sub: 'svc-3@clients', client_id: 'svc-4', gty: 'client-credentials' }),
+      'invalid_actor',
+    );
+    await expectRefused(await issuer.token({ sub: 'svc-3@clients', client_id: 'svc-4' }), 'invalid_actor');
+  });
+
   it('refuses a delegated agent token outside the MCP routes (agent_not_allowed)', async () => {
     const token = await issuer.token({ act: { sub: 'agent|research', act: { sub: 'agent|planner' } } });
     const res = await whoami(token);
     expect([res.status, res.body.reason]).toEqual([403, 'agent_not_allowed']);
+  });
+
+  describe('on a route that admits agents', () => {
+    const asAgent = (token: string) =>
+      t.http().get('/fixture/agents/whoami').set('Authorization', `Bearer ${token}`);
+
+    it('keeps the delegation chain in order, nearest actor first, on behalf of the token sub', async () => {
+      const act = {
+        sub: 'agent|a1',
+        act: { sub: 'agent|a2', iss: 'https://agents.example/', act: { sub: 'auth0|root' } },
+      };
+      const res = await asAgent(await issuer.token({ sub: 'auth0|alice', act }));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        actorType: 'agent',
+        sub: 'auth0|alice',
+        actor: {
+          sub: 'agent|a1',
+          chain: [
+            { sub: 'agent|a1' },
+            { sub: 'agent|a2', iss: 'https://agents.example/' },
+            { sub: 'auth0|root' },
+          ],
+          onBehalfOfSub: 'auth0|alice',
+        },
+      });
+    });
+
+    it('accepts a chain of 8 actors and refuses one of 9 → invalid_actor', async () => {
+      const subs = (n: number) => Array.from({ length: n }, (_, i) => `agent|hop-${i + 1}`);
+      const eight = await asAgent(await issuer.token({ act: actChain(subs(8)) }));
+      expect(eight.status).toBe(200);
+      const chain = (eight.body as { actor: { chain: { sub: string }[] } }).actor.chain;
+      expect(chain.map((link) => link.sub)).toEqual(subs(8));
+
+      const nine = await asAgent(await issuer.token({ act: actChain(subs(9)) }));
+      expect([nine.status, nine.body.reason]).toEqual([401, 'invalid_actor']);
+      expect(nine.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
+    });
+
+    it('refuses a chain whose nearest actor is not an agent, even where agents are admitted → invalid_actor', async () => {
+      const res = await asAgent(await issuer.token({ act: actChain(['auth0|mallory', 'agent|a1']) }));
+      expect([res.status, res.body.reason]).toEqual([401, 'invalid_actor']);
+    });
   });
 
   it('refuses an act claim that does not name an agent', async () => {
@@ -251,6 +477,43 @@ describe('token validation against an external OIDC issuer', () => {
     // Unknown kids may refetch; everything signed with the published key came from the cache.
     expect(issuer.jwksRequests).toBeGreaterThanOrEqual(1);
     expect(issuer.jwksRequests).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('ALPHASWARM_AUTH_JWKS_URI at another path than the issuer default', () => {
+  let issuer: TestIssuer;
+  let decoy: IssuerKey;
+  let keys: StaticServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    decoy = await newKey();
+    // The issuer's default path publishes only a decoy key: a service reading it would refuse every
+    // issuer token with no_matching_key and accept tokens signed by the decoy.
+    issuer.jwksOverride = { status: 200, body: JSON.stringify({ keys: [decoy.publicJwk] }) };
+    keys = await startStaticServer({ '/keys/custom.json': JSON.stringify({ keys: [issuer.key.publicJwk] }) });
+    t = await startTestApp({ ...issuer.env(), ALPHASWARM_AUTH_JWKS_URI: `${keys.url}/keys/custom.json` });
+  });
+  afterAll(async () => {
+    await t.close();
+    await keys.stop();
+    await issuer.stop();
+  });
+
+  const whoami = (token: string) => t.http().get('/auth/whoami').set('Authorization', `Bearer ${token}`);
+
+  it('verifies with the keys at the configured URI', async () => {
+    const res = await whoami(await issuer.token());
+    expect(res.status).toBe(200);
+    expect(res.body.principal).toMatchObject({ actorType: 'user', sub: 'auth0|alice' });
+    expect(keys.requests).toContain('/keys/custom.json');
+  });
+
+  it('never uses the keys at the default path', async () => {
+    const res = await whoami(await issuer.token({}, { key: decoy }));
+    expect([res.status, res.body.reason]).toEqual([401, 'no_matching_key']);
+    expect(issuer.jwksRequests).toBe(0);
   });
 });
 

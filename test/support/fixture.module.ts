@@ -4,6 +4,8 @@ import {
   AlwaysStrict,
   Authenticated,
 } from '../../src/identity/authentication/route-access.decorators';
+import { CurrentPrincipal } from '../../src/identity/authentication/current-principal.decorator';
+import type { Principal } from '../../src/identity/principal';
 import { RequireScope } from '../../src/identity/scope/require-scope.decorator';
 import { StepUp } from '../../src/identity/step-up/step-up.decorator';
 import type { OrgAccess } from '../../src/tenancy/org-scope/org-access';
@@ -53,6 +55,14 @@ export class FixtureController {
   @Get('step-up/agents')
   agentsStepUp(): { ok: true } {
     return { ok: true };
+  }
+
+  /** Admits delegated agent tokens (as the MCP routes do) and answers who is calling, and for whom. */
+  @AllowAgents()
+  @Authenticated()
+  @Get('agents/whoami')
+  agentWhoami(@CurrentPrincipal() principal: Principal): Pick<Principal, 'actorType' | 'sub' | 'actor'> {
+    return { actorType: principal.actorType, sub: principal.sub, actor: principal.actor };
   }
 
   /** The organization from the header or the token's claim (no route parameter). */
