@@ -8,6 +8,8 @@ export interface LoadParams {
   /** Seconds; used when `tokens` is absent. */
   readonly duration?: number;
   readonly headers?: Record<string, string>;
+  /** When set, every connection sends requests with `headers` and with these in turn. */
+  readonly alternateHeaders?: Record<string, string>;
   /** One request per token, each token sent exactly once (the run lasts `tokens.length` requests). */
   readonly tokens?: readonly string[];
 }
@@ -49,6 +51,13 @@ async function main(): Promise<void> {
     return;
   }
   options.duration = params.duration ?? 10;
+  if (params.alternateHeaders) {
+    options.headers = undefined;
+    options.requests = [
+      { method: 'GET', headers: params.headers },
+      { method: 'GET', headers: params.alternateHeaders },
+    ];
+  }
 
   const cpuBefore = process.cpuUsage();
   const result = await autocannon(options);

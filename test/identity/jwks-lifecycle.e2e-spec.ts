@@ -1,3 +1,4 @@
+import { Agent, get as httpGet } from 'node:http';
 import { exportJWK } from 'jose';
 import { sample, startTestApp, type TestApp } from '../support/app';
 import { VerifiedTokenCache } from '../../src/identity/cache/verified-token-cache';
@@ -20,6 +21,38 @@ async function warmApp(env: Record<string, string> = {}): Promise<{ issuer: Test
 
 const get = (t: TestApp, token: string) =>
   t.http().get('/fixture/portfolio').set('Authorization', `Bearer ${token}`);
+
+interface Answer {
+  readonly status: number;
+  readonly body: { reason?: string; principal?: { sub?: string } };
+  readonly localPort?: number;
+}
+
+/** Requests over one kept-alive connection, as an SDK or an MCP client sends them. */
+function oneConnection(t: TestApp) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const send = (path: string, token: string) =>
+    new Promise<Answer>((resolve, reject) => {
+      const request = httpGet(
+        `${t.url}${path}`,
+        { agent, headers: { authorization: `Bearer ${token}` } },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              body: JSON.parse(text),
+              localPort: response.socket?.localPort,
+            }),
+          );
+        },
+      );
+      request.on('error', reject);
+    });
+  return { send, close: () => agent.destroy() };
+}
 
 describe('JWKS: the IdP answers garbage or fails after the keys were fetched', () => {
   let issuer: TestIssuer;
@@ -170,6 +203,31 @@ describe('JWKS: a key replaced under its kid', () => {
     // The new key material under the same kid verifies.
     const fresh = await issuer.token(PORTFOLIO, { key: { ...replaced, kid } });
     expect((await get(t, fresh)).status).toBe(200);
+  });
+
+  it('stops a token verified on a kept-alive connection, on that same connection, when its key is replaced', async () => {
+    const replaced = await newKey();
+    const previous = await issuer.addKey();
+    const token = await issuer.token(PORTFOLIO, { key: previous });
+    const connection = oneConnection(t);
+    try {
+      const first = await connection.send('/fixture/portfolio', token);
+      expect(first.status).toBe(200);
+      issuer.publishKey({
+        ...replaced,
+        kid: previous.kid,
+        publicJwk: { ...replaced.publicJwk, kid: previous.kid },
+      });
+      await get(t, await issuer.token(PORTFOLIO, { key: await newKey() })); // forces the refresh
+      const again = await connection.send('/fixture/portfolio', token);
+      expect([again.status, again.body.reason, again.localPort]).toEqual([
+        401,
+        'invalid_signature',
+        first.localPort,
+      ]);
+    } finally {
+      connection.close();
+    }
   });
 });
 
@@ -322,6 +380,65 @@ describe('verified-token cache', () => {
     expect((await get(t, token)).status).toBe(200);
     expect((await get(t, other)).status).toBe(200);
     expect([await lookups('hit'), await lookups('miss')]).toEqual([hits + 1, misses + 1]);
+  });
+
+  describe('on one kept-alive connection', () => {
+    it('answers each token as itself when tokens alternate, from the cache', async () => {
+      const alice = await issuer.token({ ...PORTFOLIO, sub: 'auth0|alice-keepalive' });
+      const bob = await issuer.token({ ...PORTFOLIO, sub: 'auth0|bob-keepalive' });
+      const connection = oneConnection(t);
+      try {
+        const ports = new Set<number | undefined>();
+        for (let round = 0; round < 3; round += 1) {
+          for (const [token, sub] of [
+            [alice, 'auth0|alice-keepalive'],
+            [bob, 'auth0|bob-keepalive'],
+          ]) {
+            const res = await connection.send('/auth/whoami', token);
+            expect([res.status, res.body.principal?.sub]).toEqual([200, sub]);
+            ports.add(res.localPort);
+          }
+        }
+        expect(ports.size).toBe(1);
+      } finally {
+        connection.close();
+      }
+    });
+
+    it('refuses a forged token sent after a valid one → invalid_signature', async () => {
+      const token = await issuer.token(PORTFOLIO);
+      const forged = `${token.slice(0, -4)}AAAA`;
+      const connection = oneConnection(t);
+      try {
+        expect((await connection.send('/fixture/portfolio', token)).status).toBe(200);
+        const res = await connection.send('/fixture/portfolio', forged);
+        expect([res.status, res.body.reason]).toEqual([401, 'invalid_signature']);
+        expect((await connection.send('/fixture/portfolio', token)).status).toBe(200);
+      } finally {
+        connection.close();
+      }
+    });
+
+    it('verifies again after the subject is forgotten, and re-checks exp on every request', async () => {
+      const sub = `auth0|keepalive-${Date.now()}`;
+      const token = await issuer.token({ ...PORTFOLIO, sub, exp: Math.floor(Date.now() / 1000) + 2 });
+      const connection = oneConnection(t);
+      try {
+        expect((await connection.send('/fixture/portfolio', token)).status).toBe(200);
+        const hits = await lookups('hit');
+        expect((await connection.send('/fixture/portfolio', token)).status).toBe(200);
+        expect(await lookups('hit')).toBe(hits + 1);
+        t.app.get(VerifiedTokenCache).forgetSubject(sub);
+        const misses = await lookups('miss');
+        expect((await connection.send('/fixture/portfolio', token)).status).toBe(200);
+        expect(await lookups('miss')).toBe(misses + 1);
+        await new Promise((resolve) => setTimeout(resolve, 2100));
+        const res = await connection.send('/fixture/portfolio', token);
+        expect([res.status, res.body.reason]).toEqual([401, 'expired_token']);
+      } finally {
+        connection.close();
+      }
+    });
   });
 
   it('never caches a token that failed', async () => {

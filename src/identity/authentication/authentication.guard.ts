@@ -60,10 +60,10 @@ export class AuthenticationGuard implements CanActivate {
     const request = requestOf(context);
     const header = request.headers.authorization;
     // The common case first: a token verified before. Only tokens that passed `readBearer` and full
-    // validation are ever stored, so a hit needs no character check of its own.
+    // validation are ever remembered, so a hit needs no character check of its own.
     const candidate = bearerCandidate(header);
-    const candidateKey = candidate === undefined ? undefined : VerifiedTokenCache.keyOf(candidate);
-    const cached = candidateKey === undefined ? undefined : this.verified.get(candidateKey);
+    const connection = request.raw.socket;
+    const cached = candidate === undefined ? undefined : this.verified.find(candidate, connection);
     if (cached) return this.admit(request, cached, access);
 
     const token = readBearer(header);
@@ -76,10 +76,8 @@ export class AuthenticationGuard implements CanActivate {
       throw new AuthError('missing_token');
     }
 
-    const cacheKey =
-      token === candidate && candidateKey !== undefined ? candidateKey : VerifiedTokenCache.keyOf(token);
     return this.verify(token).then((principal) => {
-      this.verified.set(cacheKey, principal);
+      this.verified.remember(token, principal, connection);
       return this.admit(request, principal, access);
     });
   }

@@ -10,16 +10,36 @@ import type { Principal } from '../principal';
 /** At most this many verified tokens are remembered (about 1 KiB each: ~10 MiB at the cap). */
 export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
 
+interface ConnectionMemo {
+  readonly token: string;
+  readonly principal: Principal;
+  readonly generation: number;
+}
+
+/** The cache key of a token: its SHA-256, so the cache holds no bearer token and keys stay small. */
+function keyOf(token: string): string {
+  return hash('sha256', token, 'base64url');
+}
+
 /**
  * Tokens that passed full validation, keyed by the SHA-256 of the token string, so a token seen again
  * skips signature and claim validation — and nothing else: scope, step-up, MCP audience and DPoP checks
  * run on every request. `exp` and `nbf` are re-checked on every hit; entries leave at expiry, when the
  * issuer's key set changes (a removed key must stop verifying at once), and when a subject's tokens are
  * revoked. Only successes are stored: a token that failed is never remembered as valid.
+ *
+ * In front of the LRU, each open connection remembers the last token verified on it (one per
+ * connection, gone with the connection), so a kept-alive client that repeats its token costs a string
+ * comparison instead of a hash. Those memos lapse with everything else: key set change, revocation,
+ * `exp`/`nbf`.
  */
 @Injectable()
 export class VerifiedTokenCache {
   private readonly entries = new LRUCache<string, Principal>({ max: VERIFIED_TOKEN_CACHE_ENTRIES });
+  /** Per connection, the last token verified on it; lapses when `generation` moves on. */
+  private readonly lastOnConnection = new WeakMap<object, ConnectionMemo>();
+  /** Bumped whenever remembered tokens must be verified again (key set change, revocation). */
+  private generation = 0;
   private readonly skewSeconds: number;
   /** The lookup counter's two series, counted as plain numbers (see HotCounter). */
   private readonly hits: HotSeries;
@@ -36,40 +56,67 @@ export class VerifiedTokenCache {
     );
     this.hits = lookups.series('hit', (result) => ({ result }));
     this.misses = lookups.series('miss', (result) => ({ result }));
-    keys.onKeySetChange(() => this.entries.clear());
+    keys.onKeySetChange(() => this.clear());
   }
 
-  /** The cache key of a token: computed once per request and passed to `get` and `set`. */
-  static keyOf(token: string): string {
-    return hash('sha256', token, 'base64url');
-  }
-
-  get(id: string): Principal | undefined {
+  /**
+   * The principal of a token verified before and still inside its `exp`/`nbf` window, or undefined.
+   * The connection's last token is compared first: a client on a keep-alive connection sends the same
+   * token again and again, and comparing strings costs a tenth of hashing one.
+   */
+  find(token: string, connection: object): Principal | undefined {
+    const last = this.lastOnConnection.get(connection);
+    if (last !== undefined && last.generation === this.generation && last.token === token) {
+      if (this.isCurrent(last.principal)) {
+        this.hits.count += 1;
+        return last.principal;
+      }
+      this.lastOnConnection.delete(connection);
+    }
+    const id = keyOf(token);
     const principal = this.entries.get(id);
-    if (!principal) {
+    if (!principal || !this.isCurrent(principal)) {
+      // Outside its window the token takes the full path again, which names the exact reason.
+      if (principal && (principal.expiresAt ?? 0) + this.skewSeconds <= Date.now() / 1000) {
+        this.entries.delete(id);
+      }
       this.misses.count += 1;
       return undefined;
     }
-    const now = Date.now() / 1000;
-    const expired = (principal.expiresAt ?? 0) + this.skewSeconds <= now;
-    const early = principal.notBefore !== undefined && principal.notBefore - this.skewSeconds > now;
-    if (expired) this.entries.delete(id);
-    // Outside its window the token takes the full path again, which names the exact reason.
-    (expired || early ? this.misses : this.hits).count += 1;
-    return expired || early ? undefined : principal;
+    this.hits.count += 1;
+    this.lastOnConnection.set(connection, { token, principal, generation: this.generation });
+    return principal;
   }
 
-  set(id: string, principal: Principal): void {
+  /** Remembers a token that passed full validation (only such tokens: a failure is never stored). */
+  remember(token: string, principal: Principal, connection: object): void {
     const remaining = ((principal.expiresAt ?? 0) + this.skewSeconds) * 1000 - Date.now();
     if (remaining <= 0) return;
-    this.entries.set(id, principal, { ttl: remaining });
+    this.entries.set(keyOf(token), principal, { ttl: remaining });
+    this.lastOnConnection.set(connection, { token, principal, generation: this.generation });
+  }
+
+  /** Empties the cache: every token is verified again (the issuer's key set changed). */
+  clear(): void {
+    this.generation += 1;
+    this.entries.clear();
   }
 
   /** Drops every remembered token of one subject (called when their tokens are revoked). */
   forgetSubject(sub: string): void {
+    // Connection memos of any subject lapse too; they are one token per connection, cheap to rebuild.
+    this.generation += 1;
     for (const [id, principal] of this.entries.entries()) {
       if (principal.sub === sub) this.entries.delete(id);
     }
+  }
+
+  private isCurrent(principal: Principal): boolean {
+    const now = Date.now() / 1000;
+    return (
+      (principal.expiresAt ?? 0) + this.skewSeconds > now &&
+      (principal.notBefore === undefined || principal.notBefore - this.skewSeconds <= now)
+    );
   }
 
   get size(): number {
