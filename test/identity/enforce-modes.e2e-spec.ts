@@ -97,6 +97,15 @@ describe('ALPHASWARM_AUTH_ENFORCE', () => {
       expect([res.status, res.body.reason]).toEqual([401, 'missing_token']);
     });
 
+    it('never serves anonymous callers under /_internal or /mcp, though the route is a plain read', async () => {
+      for (const path of ['/_internal/fixture', '/mcp/fixture']) {
+        const res = await t.http().get(path);
+        expect([path, res.status, res.body.reason]).toEqual([path, 401, 'missing_token']);
+      }
+      const token = await issuer.token();
+      expect((await t.http().get('/mcp/fixture').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    });
+
     it('fully checks a request that carries a token: a bad token is 401', async () => {
       const expired = await issuer.token({ exp: Math.floor(Date.now() / 1000) - 3600 });
       const res = await t.http().get('/fixture/portfolio').set('Authorization', `Bearer ${expired}`);

@@ -92,5 +92,24 @@ export class FixtureController {
   }
 }
 
-@Module({ controllers: [FixtureController] })
+/** Plain authenticated reads under the prefixes that are always strict, whatever the decorators say. */
+@Controller('_internal/fixture')
+export class InternalFixtureController {
+  @Authenticated()
+  @Get()
+  read(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+@Controller('mcp/fixture')
+export class McpFixtureController {
+  @Authenticated()
+  @Get()
+  read(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+@Module({ controllers: [FixtureController, InternalFixtureController, McpFixtureController] })
 export class FixtureModule {}
