@@ -120,13 +120,21 @@ async function main(): Promise<number> {
     const timed = (url: string, headers?: Record<string, string>) =>
       measure(service, loadCpu, { url, connections: CONNECTIONS, headers });
 
-    // (a), (b), (e) and (d) take turns in short rounds: a slow spell of the machine (another process, a
+    // (a), (i), (b), (h), (e) and (d) take turns in short rounds: a slow spell of the machine (another process, a
     // GC) then hits rounds, not phases, and each ratio is the median of its per-round ratios, taken from
     // measurements seconds apart.
     const orgId = await seedMembership(BENCH_SUBJECT);
-    log(`(a), (b), (h), (e) and (d) in ${ROUNDS} rounds of ${ROUND} s each`);
+    log(`(a), (i), (b), (h), (e) and (d) in ${ROUNDS} rounds of ${ROUND} s each`);
     const rotation = await interleaved(loadCpu, [
       { label: '(a) service: /bench/public, no token', url: `${base}/bench/public`, server: service },
+      // (i) The public route with (b)'s Authorization header, which it ignores: what carrying and parsing
+      // the ~1 KB header costs by itself, so that (b)/(i) is the price of the token checks alone.
+      {
+        label: '(i) service: /bench/public, header sent',
+        url: `${base}/bench/public`,
+        headers: bearer,
+        server: service,
+      },
       {
         label: '(b) service: /bench/scoped, one reused token',
         url: `${base}/bench/scoped`,
@@ -373,7 +381,7 @@ function report(
   run: { serviceJwksFetches: number; rss?: number; pinned: boolean; seconds: number },
 ): void {
   const byPhase = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.result;
-  const [a, b, d, e, h] = ['a', 'b', 'd', 'e', 'h'].map(byPhase);
+  const [a, b, d, e, h, i] = ['a', 'b', 'd', 'e', 'h', 'i'].map(byPhase);
   const number = (value: number, digits = 0) =>
     value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const lines: string[] = [];
@@ -404,6 +412,7 @@ function report(
   const ratios: [string, number, number | undefined][] = [
     // Each ratio is the median of per-round ratios, the two sides measured seconds apart.
     ['(b)/(a)  reused token vs public', roundRatio('(b)', '(a)') ?? b.rps / a.rps, 0.9],
+    ['(b)/(i)  reused token vs public, same header', roundRatio('(b)', '(i)') ?? b.rps / i.rps, undefined],
     ['(h)/(a)  two tokens taking turns vs public', roundRatio('(h)', '(a)') ?? h.rps / a.rps, undefined],
     ['(b)/(d)  reused token vs baseline', roundRatio('(b)', '(d)') ?? b.rps / d.rps, 5],
     ['(c)/(d)  new token each vs baseline', freshVsBaseline, 3],
