@@ -10,10 +10,11 @@ import type { Principal } from '../principal';
 /** At most this many verified tokens are remembered (about 1 KiB each: ~10 MiB at the cap). */
 export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
 
+/** Rewritten in place when the connection's token changes: no allocation per request behind a proxy. */
 interface ConnectionMemo {
-  readonly token: string;
-  readonly principal: Principal;
-  readonly generation: number;
+  token: string;
+  principal: Principal;
+  generation: number;
 }
 
 /** The cache key of a token: its SHA-256, so the cache holds no bearer token and keys stay small. */
@@ -71,7 +72,6 @@ export class VerifiedTokenCache {
         this.hits.count += 1;
         return last.principal;
       }
-      this.lastOnConnection.delete(connection);
     }
     const id = keyOf(token);
     const principal = this.entries.get(id);
@@ -84,7 +84,7 @@ export class VerifiedTokenCache {
       return undefined;
     }
     this.hits.count += 1;
-    this.lastOnConnection.set(connection, { token, principal, generation: this.generation });
+    this.noteOnConnection(connection, last, token, principal);
     return principal;
   }
 
@@ -93,7 +93,22 @@ export class VerifiedTokenCache {
     const remaining = ((principal.expiresAt ?? 0) + this.skewSeconds) * 1000 - Date.now();
     if (remaining <= 0) return;
     this.entries.set(keyOf(token), principal, { ttl: remaining });
-    this.lastOnConnection.set(connection, { token, principal, generation: this.generation });
+    this.noteOnConnection(connection, this.lastOnConnection.get(connection), token, principal);
+  }
+
+  private noteOnConnection(
+    connection: object,
+    last: ConnectionMemo | undefined,
+    token: string,
+    principal: Principal,
+  ): void {
+    if (last === undefined) {
+      this.lastOnConnection.set(connection, { token, principal, generation: this.generation });
+      return;
+    }
+    last.token = token;
+    last.principal = principal;
+    last.generation = this.generation;
   }
 
   /** Empties the cache: every token is verified again (the issuer's key set changed). */
