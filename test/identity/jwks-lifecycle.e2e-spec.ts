@@ -170,6 +170,20 @@ describe('JWKS: rotation', () => {
     expect(issuer.jwksRequests).toBe(before + 1);
   });
 
+  it('does not remember a token whose verification spanned a key set change; the next one is', async () => {
+    const next = await issuer.addKey();
+    const token = await issuer.token(PORTFOLIO, { key: next });
+    const lookups = async (result: string) =>
+      sample(await t.metrics(), 'alphaswarm_verified_token_cache_total', { result });
+    expect((await get(t, token)).status).toBe(200); // its kid fetched the new key set meanwhile
+    const misses = await lookups('miss');
+    expect((await get(t, token)).status).toBe(200);
+    expect(await lookups('miss')).toBe(misses + 1);
+    const hits = await lookups('hit');
+    expect((await get(t, token)).status).toBe(200);
+    expect(await lookups('hit')).toBe(hits + 1);
+  });
+
   it('stops verifying a removed key after the next refresh, even a token it had cached', async () => {
     const oldToken = await issuer.token(PORTFOLIO);
     expect((await get(t, oldToken)).status).toBe(200); // now cached as verified

@@ -76,8 +76,9 @@ export class AuthenticationGuard implements CanActivate {
       throw new AuthError('missing_token');
     }
 
+    const epoch = this.verified.epoch;
     return this.verify(token).then((principal) => {
-      this.verified.remember(token, principal, connection);
+      this.verified.remember(token, principal, connection, epoch);
       return this.admit(request, principal, access);
     });
   }

@@ -88,8 +88,18 @@ export class VerifiedTokenCache {
     return principal;
   }
 
-  /** Remembers a token that passed full validation (only such tokens: a failure is never stored). */
-  remember(token: string, principal: Principal, connection: object): void {
+  /** Taken before a verification starts and handed to `remember` after it (see there). */
+  get epoch(): number {
+    return this.generation;
+  }
+
+  /**
+   * Remembers a token that passed full validation (only such tokens: a failure is never stored), unless
+   * the key set changed or a revocation came while it was being verified: that verification may have
+   * used a key that is gone.
+   */
+  remember(token: string, principal: Principal, connection: object, epoch: number): void {
+    if (epoch !== this.generation) return;
     const remaining = ((principal.expiresAt ?? 0) + this.skewSeconds) * 1000 - Date.now();
     if (remaining <= 0) return;
     this.entries.set(keyOf(token), principal, { ttl: remaining });
