@@ -65,8 +65,8 @@ export class VerifiedTokenCache {
    * The connection's last token is compared first: a client on a keep-alive connection sends the same
    * token again and again, and comparing strings costs a tenth of hashing one.
    */
-  find(token: string, connection: object): Principal | undefined {
-    const last = this.lastOnConnection.get(connection);
+  find(token: string, connection: object | null | undefined): Principal | undefined {
+    const last = connection ? this.lastOnConnection.get(connection) : undefined;
     if (last !== undefined && last.generation === this.generation && last.token === token) {
       if (this.isCurrent(last.principal)) {
         this.hits.count += 1;
@@ -84,7 +84,8 @@ export class VerifiedTokenCache {
       return undefined;
     }
     this.hits.count += 1;
-    this.noteOnConnection(connection, last, token, principal);
+    // Without a socket (an injected request) there is no connection to remember it for.
+    if (connection) this.noteOnConnection(connection, last, token, principal);
     return principal;
   }
 
@@ -98,12 +99,13 @@ export class VerifiedTokenCache {
    * the key set changed or a revocation came while it was being verified: that verification may have
    * used a key that is gone.
    */
-  remember(token: string, principal: Principal, connection: object, epoch: number): void {
+  remember(token: string, principal: Principal, connection: object | null | undefined, epoch: number): void {
     if (epoch !== this.generation) return;
     const remaining = ((principal.expiresAt ?? 0) + this.skewSeconds) * 1000 - Date.now();
     if (remaining <= 0) return;
     this.entries.set(keyOf(token), principal, { ttl: remaining });
-    this.noteOnConnection(connection, this.lastOnConnection.get(connection), token, principal);
+    if (connection)
+      this.noteOnConnection(connection, this.lastOnConnection.get(connection), token, principal);
   }
 
   private noteOnConnection(
