@@ -23,7 +23,7 @@ export function createLogger(config: AppConfig, destination?: DestinationStream)
 
 const SECRET_FIELDS = ['authorization', 'access_token', 'refresh_token', 'client_secret', 'token', 'headers'];
 /** At the top of a line and on a logged error (`err`), the only object our log calls nest. */
-export const REDACTED_PATHS = [...SECRET_FIELDS, ...SECRET_FIELDS.map((field) => `err.${field}`)];
+const REDACTED_PATHS = [...SECRET_FIELDS, ...SECRET_FIELDS.map((field) => `err.${field}`)];
 
 /**
  * One line per request, when it completes: method, route template, path (no query string), status and

@@ -19,6 +19,10 @@ async function warmApp(env: Record<string, string> = {}): Promise<{ issuer: Test
   return { issuer, t };
 }
 
+/** The verified-token cache's lookup counter for one result, as /metrics shows it. */
+const lookups = async (t: TestApp, result: 'hit' | 'miss') =>
+  sample(await t.metrics(), 'alphaswarm_verified_token_cache_total', { result });
+
 const get = (t: TestApp, token: string) =>
   t.http().get('/fixture/portfolio').set('Authorization', `Bearer ${token}`);
 
@@ -173,15 +177,13 @@ describe('JWKS: rotation', () => {
   it('does not remember a token whose verification spanned a key set change; the next one is', async () => {
     const next = await issuer.addKey();
     const token = await issuer.token(PORTFOLIO, { key: next });
-    const lookups = async (result: string) =>
-      sample(await t.metrics(), 'alphaswarm_verified_token_cache_total', { result });
     expect((await get(t, token)).status).toBe(200); // its kid fetched the new key set meanwhile
-    const misses = await lookups('miss');
+    const misses = await lookups(t, 'miss');
     expect((await get(t, token)).status).toBe(200);
-    expect(await lookups('miss')).toBe(misses + 1);
-    const hits = await lookups('hit');
+    expect(await lookups(t, 'miss')).toBe(misses + 1);
+    const hits = await lookups(t, 'hit');
     expect((await get(t, token)).status).toBe(200);
-    expect(await lookups('hit')).toBe(hits + 1);
+    expect(await lookups(t, 'hit')).toBe(hits + 1);
   });
 
   it('stops verifying a removed key after the next refresh, even a token it had cached', async () => {
@@ -336,15 +338,12 @@ describe('verified-token cache', () => {
     await issuer.stop();
   });
 
-  const lookups = async (result: string) =>
-    sample(await t.metrics(), 'alphaswarm_verified_token_cache_total', { result });
-
   it('answers a token seen before from the cache', async () => {
     const token = await issuer.token(PORTFOLIO);
     expect((await get(t, token)).status).toBe(200);
-    const hits = await lookups('hit');
+    const hits = await lookups(t, 'hit');
     expect((await get(t, token)).status).toBe(200);
-    expect(await lookups('hit')).toBe(hits + 1);
+    expect(await lookups(t, 'hit')).toBe(hits + 1);
   });
 
   it('still runs the route checks on a cache hit: scope is checked every time', async () => {
@@ -357,16 +356,16 @@ describe('verified-token cache', () => {
   it('finds a cached token under any accepted spelling of the scheme', async () => {
     const token = await issuer.token(PORTFOLIO);
     expect((await get(t, token)).status).toBe(200);
-    const hits = await lookups('hit');
+    const hits = await lookups(t, 'hit');
     const res = await t.http().get('/fixture/portfolio').set('Authorization', `bearer   ${token}`);
     expect(res.status).toBe(200);
-    expect(await lookups('hit')).toBe(hits + 1);
+    expect(await lookups(t, 'hit')).toBe(hits + 1);
   });
 
   it('refuses a cached token with anything after it, or under another scheme → malformed_token', async () => {
     const token = await issuer.token(PORTFOLIO);
     expect((await get(t, token)).status).toBe(200);
-    const hits = await lookups('hit');
+    const hits = await lookups(t, 'hit');
     for (const header of [
       `Bearer ${token} ${token}`,
       `Bearer ${token}!`,
@@ -380,7 +379,7 @@ describe('verified-token cache', () => {
         'malformed_token',
       ]);
     }
-    expect(await lookups('hit')).toBe(hits);
+    expect(await lookups(t, 'hit')).toBe(hits);
   });
 
   it("forgets a subject's tokens when asked (the revocation seam): the next request verifies again", async () => {
@@ -390,10 +389,10 @@ describe('verified-token cache', () => {
     expect((await get(t, token)).status).toBe(200);
     expect((await get(t, other)).status).toBe(200);
     t.app.get(VerifiedTokenCache).forgetSubject(sub);
-    const [hits, misses] = [await lookups('hit'), await lookups('miss')];
+    const [hits, misses] = [await lookups(t, 'hit'), await lookups(t, 'miss')];
     expect((await get(t, token)).status).toBe(200);
     expect((await get(t, other)).status).toBe(200);
-    expect([await lookups('hit'), await lookups('miss')]).toEqual([hits + 1, misses + 1]);
+    expect([await lookups(t, 'hit'), await lookups(t, 'miss')]).toEqual([hits + 1, misses + 1]);
   });
 
   describe('on one kept-alive connection', () => {
@@ -439,13 +438,13 @@ describe('verified-token cache', () => {
       const connection = oneConnection(t);
       try {
         expect((await connection.send('/fixture/portfolio', token)).status).toBe(200);
-        const hits = await lookups('hit');
+        const hits = await lookups(t, 'hit');
         expect((await connection.send('/fixture/portfolio', token)).status).toBe(200);
-        expect(await lookups('hit')).toBe(hits + 1);
+        expect(await lookups(t, 'hit')).toBe(hits + 1);
         t.app.get(VerifiedTokenCache).forgetSubject(sub);
-        const misses = await lookups('miss');
+        const misses = await lookups(t, 'miss');
         expect((await connection.send('/fixture/portfolio', token)).status).toBe(200);
-        expect(await lookups('miss')).toBe(misses + 1);
+        expect(await lookups(t, 'miss')).toBe(misses + 1);
         await new Promise((resolve) => setTimeout(resolve, 2100));
         const res = await connection.send('/fixture/portfolio', token);
         expect([res.status, res.body.reason]).toEqual([401, 'expired_token']);
@@ -457,9 +456,9 @@ describe('verified-token cache', () => {
 
   it('never caches a token that failed', async () => {
     const forged = `${(await issuer.token(PORTFOLIO)).slice(0, -4)}AAAA`;
-    const hits = await lookups('hit');
+    const hits = await lookups(t, 'hit');
     for (let i = 0; i < 3; i += 1) expect((await get(t, forged)).status).toBe(401);
-    expect(await lookups('hit')).toBe(hits);
+    expect(await lookups(t, 'hit')).toBe(hits);
   });
 
   it('re-checks exp on every hit: a cached token stops working when it expires', async () => {

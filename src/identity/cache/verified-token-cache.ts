@@ -77,9 +77,7 @@ export class VerifiedTokenCache {
     const principal = this.entries.get(id);
     if (!principal || !this.isCurrent(principal)) {
       // Outside its window the token takes the full path again, which names the exact reason.
-      if (principal && (principal.expiresAt ?? 0) + this.skewSeconds <= Date.now() / 1000) {
-        this.entries.delete(id);
-      }
+      if (principal) this.entries.delete(id);
       this.misses.count += 1;
       return undefined;
     }
