@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuditModule } from './audit/audit.module';
+import { AuditReadModule } from './audit-read/audit-read.module';
 import type { AppConfig } from './config/app-config';
 import { CoreModule } from './core/core.module';
 import type { DatabaseHandle } from './database/database';
@@ -31,6 +32,7 @@ export class AppModule {
         IdentityModule.forRoot(config),
         AuditModule,
         TenancyModule,
+        AuditReadModule,
         McpModule,
         InternalModule,
         OperationsModule,

@@ -12,7 +12,7 @@ import { createLogger, RequestLogController } from './observability/logging';
 import type { AppConfig } from './config/app-config';
 import type { Logger as PinoLogger } from 'pino';
 import type { DatabaseHandle } from './database/database';
-import { RequestError } from './identity/errors/request-error';
+import { RequestError } from './common/errors/request-error';
 import { AuthDecisions } from './identity/decisions/auth-decisions';
 import { JwksKeyStore } from './identity/jwt/jwks-key-store';
 

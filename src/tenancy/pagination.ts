@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { RequestError } from '../identity/errors/request-error';
+import { RequestError } from '../common/errors/request-error';
 import { UUID } from './tenancy-rows';
 
 export const DEFAULT_PAGE_SIZE = 50;

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { SYSTEM_SCOPE, type TenantDb } from '../database/tenant-db';
-import { RequestError } from '../identity/errors/request-error';
+import { RequestError } from '../common/errors/request-error';
 import type { ScopeKind } from './memberships/membership.entity';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -3,7 +3,21 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { RequestMethod } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { ROUTE_ACCESS } from '../../src/identity/authentication/route-access.decorators';
-import { ROUTE_REQUIREMENTS } from '../../src/identity/route-requirements';
+import { RequiredScopes } from '../../src/identity/scope/require-scope.decorator';
+import { StepUpRequirement } from '../../src/identity/step-up/step-up.decorator';
+import { OrgScopeRequirement } from '../../src/tenancy/org-scope/org-scoped.decorator';
+
+/**
+ * Every decorator that states what a route requires of its caller. A route must carry at least one of
+ * these or `@Public()`, never both (the route inventory test enforces it). A new requirement decorator
+ * belongs here, whichever module declares it.
+ */
+const ROUTE_REQUIREMENTS = [
+  { name: 'authenticated', key: ROUTE_ACCESS.AuthenticatedRoute, merge: false },
+  { name: 'scope', key: RequiredScopes, merge: true },
+  { name: 'step-up', key: StepUpRequirement, merge: false },
+  { name: 'org', key: OrgScopeRequirement, merge: false },
+] as const;
 
 export interface RouteEntry {
   route: string;

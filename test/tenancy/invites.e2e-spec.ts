@@ -474,7 +474,7 @@ describe('Invites', () => {
       const m2m = api(
         await issuer.token({ sub: 'svc@clients', azp: 'svc', gty: 'client-credentials', email: address }),
       );
-      expect(reasonOf(await accept(m2m, invite.token))).toEqual([403, 'insufficient_user_authentication']);
+      expect(reasonOf(await accept(m2m, invite.token))).toEqual([403, 'invite_requires_user']);
       const agent = api(
         await issuer.token({ sub: 'auth0|someone', email: address, act: { sub: 'agent|helper' } }),
       );

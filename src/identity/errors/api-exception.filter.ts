@@ -3,8 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { AuthDecisions } from '../decisions/auth-decisions';
 import { AuthError, OAuthError } from './auth-error';
-import type { RequestReason } from './reason-codes';
-import { RequestError } from './request-error';
+import type { RequestReason } from '../../common/errors/request-reasons';
+import { RequestError } from '../../common/errors/request-error';
 
 interface ErrorBody {
   error: string;

@@ -1,3 +1,10 @@
+import {
+  REQUEST_REASONS,
+  type RequestReason,
+  TENANCY_REASONS,
+  type TenancyReason,
+} from '../../common/errors/request-reasons';
+
 /**
  * The closed list of reasons a request can be refused for. Stable: they appear in response bodies,
  * in the `reason` label of `alphaswarm_authz_decisions_total`, in logs and in the audit ledger.
@@ -26,32 +33,6 @@ export const AUTH_REASONS = [
   'dpop_replay',
 ] as const;
 export type AuthReason = (typeof AUTH_REASONS)[number];
-
-/** Reasons for refusing a request that never reached an authorization decision. */
-export const REQUEST_REASONS = [
-  'invalid_request',
-  'malformed_body',
-  'payload_too_large',
-  'unsupported_media_type',
-  'not_found',
-  'method_not_allowed',
-  'not_acceptable',
-  'service_unavailable',
-  'server_error',
-  'conflict',
-] as const;
-export type RequestReason = (typeof REQUEST_REASONS)[number];
-
-/** Reasons a tenancy request is refused after authorization passed (the request itself is wrong). */
-export const TENANCY_REASONS = [
-  'last_owner',
-  'invite_invalid',
-  'invite_expired',
-  'invite_used',
-  'invite_revoked',
-  'invite_email_mismatch',
-] as const;
-export type TenancyReason = (typeof TENANCY_REASONS)[number];
 
 /** RFC 6749 §5.2 token-endpoint errors; `reason` equals `error` there. */
 export const OAUTH_REASONS = [

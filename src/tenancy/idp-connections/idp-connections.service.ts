@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TenantDb } from '../../database/tenant-db';
-import { RequestError } from '../../identity/errors/request-error';
+import { RequestError } from '../../common/errors/request-error';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
 import type { OrgAccess } from '../org-scope/org-access';
 import { TenancyAudit } from '../tenancy-audit';

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { SYSTEM_SCOPE, TenantDb } from '../../database/tenant-db';
 import { AuthError } from '../../identity/errors/auth-error';
-import { RequestError } from '../../identity/errors/request-error';
+import { RequestError } from '../../common/errors/request-error';
 import type { Principal } from '../../identity/principal';
 import { MembershipCache } from '../memberships/membership-cache';
 import type { Role, ScopeKind } from '../memberships/membership.entity';
@@ -149,8 +149,10 @@ export class InvitesService {
    * one transaction, and the membership cache is invalidated once it has committed.
    */
   async accept(principal: Principal, actor: ChangeActor, token: string): Promise<AcceptedInvite> {
-    // Only a person has an email an invite can be bound to; machines never join organizations.
-    if (principal.actorType !== 'user') throw new AuthError('insufficient_user_authentication', {}, 403);
+    // Only a person has an email an invite can be bound to; machines and agents never join organizations.
+    if (principal.actorType !== 'user') {
+      throw new RequestError('invite_requires_user', 403, 'Only a person can accept an invite');
+    }
     const presented = this.tokens.parse(token);
     if (!presented) throw invalid();
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { TenantDb } from '../../database/tenant-db';
 import { AuthError } from '../../identity/errors/auth-error';
-import { RequestError } from '../../identity/errors/request-error';
+import { RequestError } from '../../common/errors/request-error';
 import type { MembershipSource, Role, ScopeKind } from '../memberships/membership.entity';
 import { MembershipCache } from '../memberships/membership-cache';
 import { meets } from '../memberships/roles';

@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthError } from '../../identity/errors/auth-error';
-import { RequestError } from '../../identity/errors/request-error';
+import { RequestError } from '../../common/errors/request-error';
 import type { Principal } from '../../identity/principal';
 import { principalOf, requestOf } from '../../identity/request-context';
 import { HandlerMetadata } from '../../identity/route-metadata';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SYSTEM_SCOPE, TenantDb } from '../../database/tenant-db';
-import { RequestError } from '../../identity/errors/request-error';
+import { RequestError } from '../../common/errors/request-error';
 import type { Principal } from '../../identity/principal';
 import { MembershipCache } from '../memberships/membership-cache';
 import type { ChangeActor, OrgAccess } from '../org-scope/org-access';

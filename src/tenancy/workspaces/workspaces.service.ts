@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { TenantDb } from '../../database/tenant-db';
-import { RequestError } from '../../identity/errors/request-error';
+import { RequestError } from '../../common/errors/request-error';
 import { MembershipCache } from '../memberships/membership-cache';
 import type { OrgAccess } from '../org-scope/org-access';
 import { TenancyAudit } from '../tenancy-audit';

@@ -1,4 +1,4 @@
-import type { RequestReason, TenancyReason } from './reason-codes';
+import type { RequestReason, TenancyReason } from './request-reasons';
 
 /** A request refused for what it asks rather than who asks (unparsable body, unknown id, conflict, …). */
 export class RequestError extends Error {

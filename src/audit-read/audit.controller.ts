@@ -1,13 +1,13 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AlwaysStrict } from '../../identity/authentication/route-access.decorators';
-import type { AuthenticatedRequest } from '../../identity/request-context';
-import { RequireScope } from '../../identity/scope/require-scope.decorator';
-import { StepUp } from '../../identity/step-up/step-up.decorator';
-import type { OrgAccess } from '../../tenancy/org-scope/org-access';
-import { CurrentOrg, OrgScoped } from '../../tenancy/org-scope/org-scoped.decorator';
-import type { VerifyReport } from '../ledger/audit-verifier';
+import { AlwaysStrict } from '../identity/authentication/route-access.decorators';
+import type { AuthenticatedRequest } from '../identity/request-context';
+import { RequireScope } from '../identity/scope/require-scope.decorator';
+import { StepUp } from '../identity/step-up/step-up.decorator';
+import type { OrgAccess } from '../tenancy/org-scope/org-access';
+import { CurrentOrg, OrgScoped } from '../tenancy/org-scope/org-scoped.decorator';
+import type { VerifyReport } from '../audit/ledger/audit-verifier';
 import { AuditReadService, type AuditEventsPage } from './audit-read.service';
 import { AuditEventFilterQuery, ListAuditEventsQuery } from './audit-query.dto';
 

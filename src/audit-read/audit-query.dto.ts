@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { AUDIT_OUTCOMES, type AuditOutcome, EVENT_TYPE, EVENT_TYPE_MAX } from '../ledger/audit-event';
+import { AUDIT_OUTCOMES, type AuditOutcome, EVENT_TYPE, EVENT_TYPE_MAX } from '../audit/ledger/audit-event';
 
 /**
  * Filters shared by the list and the export. Every filter narrows; none widens past the organization,

@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { TenantDb } from '../../database/tenant-db';
-import { RequestError } from '../../identity/errors/request-error';
-import { type AuthenticatedRequest, routeTemplateOf } from '../../identity/request-context';
-import type { AuditEventRow } from '../ledger/audit-event';
-import { AuditLedger } from '../ledger/audit-ledger';
-import { AuditVerifier, type VerifyReport, type VerifyTarget } from '../ledger/audit-verifier';
+import { TenantDb } from '../database/tenant-db';
+import { RequestError } from '../common/errors/request-error';
+import { type AuthenticatedRequest, routeTemplateOf } from '../identity/request-context';
+import type { AuditEventRow } from '../audit/ledger/audit-event';
+import { AuditLedger } from '../audit/ledger/audit-ledger';
+import { AuditVerifier, type VerifyReport, type VerifyTarget } from '../audit/ledger/audit-verifier';
 import type { AuditEventFilterQuery, ListAuditEventsQuery } from './audit-query.dto';
 import { type AuditEventFilters, AuditReader, decodeCursor, encodeCursor } from './audit-reader';
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { TenantDb } from '../../database/tenant-db';
-import { RequestError } from '../../identity/errors/request-error';
-import { TIMESTAMP_SQL } from '../ledger/audit-chain';
-import type { AuditEventRow, AuditOutcome } from '../ledger/audit-event';
+import { TenantDb } from '../database/tenant-db';
+import { RequestError } from '../common/errors/request-error';
+import { TIMESTAMP_SQL } from '../audit/ledger/audit-chain';
+import type { AuditEventRow, AuditOutcome } from '../audit/ledger/audit-event';
 
 export type Order = 'desc' | 'asc';
 
