@@ -3,6 +3,68 @@ import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+/*
+ * The direction of dependencies between the folders of src/ (docs/architecture.md), innermost first.
+ * An import only ever points down this list; a module that needs something from above defines a port
+ * (an interface and a token) and the app binds it, as identity's DECISION_SINK is bound to audit.
+ * The composition root (src/app.module.ts, src/configure-app.ts, src/main.ts) may import anything.
+ */
+const INFRASTRUCTURE = ['observability', 'database', 'core', 'jobs'];
+const OUTER = ['audit-read', 'operations', 'internal', 'mcp', 'edge', 'credentials'];
+const LAYERS = [
+  { folders: ['config'], below: [] },
+  { folders: ['common'], below: ['config'] },
+  { folders: INFRASTRUCTURE, below: ['config', 'common', ...INFRASTRUCTURE] },
+  { folders: ['identity'], below: ['config', 'common', ...INFRASTRUCTURE] },
+  { folders: ['audit'], below: ['config', 'common', ...INFRASTRUCTURE, 'identity'] },
+  { folders: ['tenancy'], below: ['config', 'common', ...INFRASTRUCTURE, 'identity', 'audit'] },
+];
+const ALL = [...new Set([...LAYERS.flatMap((layer) => layer.folders), ...OUTER])];
+
+/** Matches a relative (`../tenancy/x`) or rooted (`src/tenancy/x`) import of one of `folders`. */
+const importOf = (folders) => `^(?:(?:\\.\\./)+|(?:.*/)?src/)(?:${folders.join('|')})(?:/|$)`;
+
+const restrictImports = (folder, forbidden, allowed) => ({
+  files: [`src/${folder}/**`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: importOf(forbidden),
+            message:
+              (allowed.length
+                ? `src/${folder} may import from src/ only ${allowed.map((f) => `src/${f}`).join(', ')}`
+                : `src/${folder} imports nothing from src/`) +
+              ' (docs/architecture.md). Need something from above? Define a port here; the app binds it.',
+          },
+        ],
+      },
+    ],
+  },
+});
+
+const layerRules = [
+  ...LAYERS.flatMap(({ folders, below }) =>
+    folders.map((folder) =>
+      restrictImports(
+        folder,
+        ALL.filter((other) => other !== folder && !below.includes(other)),
+        below.filter((other) => other !== folder),
+      ),
+    ),
+  ),
+  // The outer ring uses everything below it; nothing imports it but the app, not even its peers.
+  ...OUTER.map((folder) =>
+    restrictImports(
+      folder,
+      OUTER.filter((other) => other !== folder),
+      ALL.filter((other) => !OUTER.includes(other)),
+    ),
+  ),
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.data/', 'coverage/', '*.js', '*.mjs'] },
   eslint.configs.recommended,
@@ -42,5 +104,6 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  ...layerRules,
   prettier,
 );

@@ -1,21 +1,59 @@
-import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { type DynamicModule, Global, Module, type Provider, type Type } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { AuditModule } from './audit/audit.module';
+import { AuditDecisionBuffer } from './audit/decisions/audit-decision-buffer';
 import { AuditReadModule } from './audit-read/audit-read.module';
 import type { AppConfig } from './config/app-config';
 import { CoreModule } from './core/core.module';
 import type { DatabaseHandle } from './database/database';
+import { AuthenticationGuard } from './identity/authentication/authentication.guard';
+import { DECISION_SINK } from './identity/decisions/decision-sink';
 import { IdentityModule } from './identity/identity.module';
+import { LocalIssuerModule } from './identity/local/local-issuer.module';
+import { ScopeGuard } from './identity/scope/scope.guard';
+import { StepUpGuard } from './identity/step-up/step-up.guard';
 import { InternalModule } from './internal/internal.module';
 import { JobsModule } from './jobs/jobs.module';
 import { McpModule } from './mcp/mcp.module';
 import { createLogger, loggingModule } from './observability/logging';
 import { OperationsModule } from './operations/operations.module';
+import { OrgScopedGuard } from './tenancy/org-scope/org-scoped.guard';
 import { TenancyModule } from './tenancy/tenancy.module';
+
+/**
+ * The global guards, in the order Nest runs them: authenticate → scope → step-up → org. The order is
+ * the contract: scope, step-up and org read the principal the first one sets, and a caller without a
+ * valid token must get 401 before any 403 could tell it what a route requires. Each guard is a no-op
+ * on routes without its metadata. Nest runs global guards in registration order, so they are
+ * registered here, in one list, rather than by the modules that own them (whose order would then be
+ * the order of `imports` below). `useExisting` keeps one instance, built in the guard's own module.
+ */
+const GLOBAL_GUARDS: readonly Provider[] = [AuthenticationGuard, ScopeGuard, StepUpGuard, OrgScopedGuard].map(
+  (guard) => ({ provide: APP_GUARD, useExisting: guard }),
+);
+
+/**
+ * Binds identity's ports to the modules above it that implement them: identity defines `DECISION_SINK`
+ * and must not import audit, so the app, which sees both, supplies the audit buffer. Global because a
+ * lower module can only inject what it imports or what a global module exports; this module exports the
+ * port tokens and nothing else. Without a binding, `AuthDecisions` (`@Optional()`) only counts.
+ */
+@Global()
+@Module({
+  imports: [AuditModule],
+  providers: [{ provide: DECISION_SINK, useExisting: AuditDecisionBuffer }],
+  exports: [DECISION_SINK],
+})
+class IdentityPortBindings {}
 
 @Module({})
 export class AppModule {
-  /** The whole service, for one validated configuration and one open database. Tests use the same call. */
+  /**
+   * The whole service, for one validated configuration and one open database. Tests use the same call.
+   * Core (configuration, database, Redis, metrics) and jobs are global; every feature module imports
+   * the modules it uses, so the `imports` of each module are its dependencies.
+   */
   static forRoot(
     config: AppConfig,
     database: DatabaseHandle,
@@ -29,7 +67,10 @@ export class AppModule {
         CoreModule.forRoot(config, database),
         loggingModule(logger),
         JobsModule.forRoot(config),
-        IdentityModule.forRoot(config),
+        IdentityModule,
+        // The local issuer's routes exist only under the local provider: not hidden, absent.
+        ...(config.auth.provider === 'local' ? [LocalIssuerModule] : []),
+        IdentityPortBindings,
         AuditModule,
         TenancyModule,
         AuditReadModule,
@@ -37,6 +78,7 @@ export class AppModule {
         InternalModule,
         OperationsModule,
       ],
+      providers: [...GLOBAL_GUARDS],
     };
   }
 }

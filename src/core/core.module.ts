@@ -31,7 +31,11 @@ class CoreLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Configuration, the database, Redis and the metrics registry: what every module may use. */
+/**
+ * Configuration, the database, Redis and the metrics registry: what every module may use. Global, as
+ * Nest practice keeps configuration and the database: nearly every provider reads them, so listing
+ * this module in every `imports` would tell a reader nothing. Feature modules are not global.
+ */
 @Global()
 @Module({})
 export class CoreModule {

@@ -1,7 +1,6 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import type { AppConfig } from '../config/app-config';
 import { AuthConfigController } from './auth-config.controller';
 import { NoTokenRevocations, TOKEN_REVOCATIONS } from './cache/token-revocations';
 import { VerifiedTokenCache } from './cache/verified-token-cache';
@@ -11,38 +10,45 @@ import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { AccessTokenRules } from './jwt/access-token-rules';
 import { JwksKeyStore } from './jwt/jwks-key-store';
 import { JwtStrategy } from './jwt/jwt.strategy';
-import { LocalIssuerModule } from './local/local-issuer.module';
 import { ScopeGuard } from './scope/scope.guard';
 import { StepUpGuard } from './step-up/step-up.guard';
 
 /**
  * Token validation, the principal, reason codes and the error filter, the access decorators and their
- * guards. Global guards run in the order listed: authenticate → scope → step-up, then TenancyModule's org
- * guard; each is a no-op on routes without its metadata.
+ * guards (docs/architecture.md). It imports nothing above the global core: a module that imports it
+ * wants the key store, the verified-token cache or the decisions.
+ *
+ * Static, so any module may import it and Nest keeps one instance: the provider graph needs no
+ * configuration to be built (providers read APP_CONFIG when constructed). The one configuration-shaped
+ * choice, mounting the local issuer, is AppModule's.
+ *
+ * The guards are provided and exported here but registered as global guards by AppModule, which lists
+ * all four in their order. AuthDecisions takes the optional DECISION_SINK port, which AppModule binds
+ * to the audit ledger's buffer, so identity never imports audit.
  */
-@Module({})
-export class IdentityModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    return {
-      module: IdentityModule,
-      // Global: every module's routes are guarded by it and may read its decisions and key store.
-      global: true,
-      // The local issuer's routes exist only under the local provider: not hidden, absent.
-      imports: [PassportModule, ...(config.auth.provider === 'local' ? [LocalIssuerModule] : [])],
-      controllers: [AuthConfigController],
-      providers: [
-        JwksKeyStore,
-        VerifiedTokenCache,
-        { provide: TOKEN_REVOCATIONS, useClass: NoTokenRevocations },
-        AccessTokenRules,
-        JwtStrategy,
-        AuthDecisions,
-        { provide: APP_GUARD, useClass: AuthenticationGuard },
-        { provide: APP_GUARD, useClass: ScopeGuard },
-        { provide: APP_GUARD, useClass: StepUpGuard },
-        { provide: APP_FILTER, useClass: ApiExceptionFilter },
-      ],
-      exports: [JwksKeyStore, AuthDecisions, VerifiedTokenCache, TOKEN_REVOCATIONS],
-    };
-  }
-}
+@Module({
+  imports: [PassportModule],
+  controllers: [AuthConfigController],
+  providers: [
+    JwksKeyStore,
+    VerifiedTokenCache,
+    { provide: TOKEN_REVOCATIONS, useClass: NoTokenRevocations },
+    AccessTokenRules,
+    JwtStrategy,
+    AuthDecisions,
+    AuthenticationGuard,
+    ScopeGuard,
+    StepUpGuard,
+    { provide: APP_FILTER, useClass: ApiExceptionFilter },
+  ],
+  exports: [
+    JwksKeyStore,
+    AuthDecisions,
+    VerifiedTokenCache,
+    TOKEN_REVOCATIONS,
+    AuthenticationGuard,
+    ScopeGuard,
+    StepUpGuard,
+  ],
+})
+export class IdentityModule {}

@@ -3,6 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import type { Principal } from './principal';
 import { AuthError } from './errors/auth-error';
 
+// Shared with logging, which sits below identity; re-exported so identity's callers keep one import.
+export { routeTemplateOf } from '../common/http/route-template';
+
 /** What authentication leaves on the request. One field, not six. */
 export interface AuthenticatedRequest extends FastifyRequest {
   /** Declared on every request up front (`decorateRequest`), so requests keep one shape. */
@@ -22,9 +25,4 @@ export function principalOf(context: ExecutionContext): Principal {
   const principal = requestOf(context).principal;
   if (!principal) throw new AuthError('missing_token');
   return principal;
-}
-
-/** The route template (`/tenancy/orgs/:orgId`), never the raw path: metric labels stay bounded. */
-export function routeTemplateOf(request: FastifyRequest): string {
-  return request.routeOptions?.url ?? 'unmatched';
 }

@@ -2,6 +2,7 @@ import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
+import { routeTemplateOf } from '../common/http/route-template';
 
 /**
  * The one pino logger of the process: Fastify's per-request child loggers (`request.log`, bound to the
@@ -47,7 +48,7 @@ export class RequestLogController extends LogController {
   ): void {
     const fields = {
       method: request.method,
-      route: request.routeOptions?.url ?? 'unmatched',
+      route: routeTemplateOf(request),
       path: request.url.split('?')[0],
       status: reply.statusCode,
       responseTime: reply.elapsedTime,

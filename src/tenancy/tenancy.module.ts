@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { AuditModule } from '../audit/audit.module';
 import { IdpConnectionsController } from './idp-connections/idp-connections.controller';
 import { IdpConnectionsService } from './idp-connections/idp-connections.service';
 import { IdpGroupMappingsController } from './idp-group-mappings/idp-group-mappings.controller';
@@ -23,10 +23,13 @@ import { LabsController, ProjectsController, WorkspacesController } from './work
 import { WorkspacesService } from './workspaces/workspaces.service';
 
 /**
- * Organizations → teams → workspaces → projects/labs, users and memberships, and `@OrgScoped`. Its guard
- * is global and runs after IdentityModule's (AppModule imports identity first).
+ * Organizations → teams → workspaces → projects/labs, users and memberships, and `@OrgScoped`. It
+ * imports AuditModule to record its changes in the ledger; identity's decorators and request helpers
+ * are plain functions, so it injects nothing from IdentityModule. `OrgScopedGuard` is exported for
+ * AppModule, which registers it as the last of the global guards.
  */
 @Module({
+  imports: [AuditModule],
   controllers: [
     WhoamiController,
     OrganizationsController,
@@ -53,8 +56,8 @@ import { WorkspacesService } from './workspaces/workspaces.service';
     IdpGroupMappingsService,
     InviteTokens,
     InvitesService,
-    { provide: APP_GUARD, useClass: OrgScopedGuard },
+    OrgScopedGuard,
   ],
-  exports: [MembershipsService, MembershipCache],
+  exports: [MembershipsService, MembershipCache, OrgScopedGuard],
 })
 export class TenancyModule {}

@@ -17,12 +17,6 @@ import { ROUTE_ACCESS } from './route-access.decorators';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const ALWAYS_STRICT_PREFIXES = ['/_internal', '/mcp'];
 
-/**
- * The first global guard: every route that is not `@Public()` needs a valid token. Sets the one frozen
- * principal on the request. Under permissive mode a request *without* credentials is served as the
- * anonymous principal (counted as a would-be deny) unless the route is always strict; a request *with*
- * credentials is always fully checked.
- */
 /** What a route's access decorators say, read once per handler. */
 interface RouteAccess {
   readonly public: boolean;
@@ -31,6 +25,12 @@ interface RouteAccess {
   readonly strict: boolean;
 }
 
+/**
+ * The first global guard: every route that is not `@Public()` needs a valid token. Sets the one frozen
+ * principal on the request. Under permissive mode a request *without* credentials is served as the
+ * anonymous principal (counted as a would-be deny) unless the route is always strict; a request *with*
+ * credentials is always fully checked.
+ */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   private readonly access: HandlerMetadata<RouteAccess>;
