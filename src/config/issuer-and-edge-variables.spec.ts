@@ -24,7 +24,8 @@ describe('ALPHASWARM_AUTH_OIDC_ISSUER', () => {
     ['an empty query', 'https://auth.example.com/?'],
     ['a fragment', 'https://auth.example.com/#x'],
   ])('refuses an issuer with %s, in one line naming the variable', (_what, issuer) => {
-    for (const provider of [{ ...OIDC }, { ALPHASWARM_AUTH_PROVIDER: 'local', PORT: '3000' }]) {
+    const providers: Record<string, string>[] = [OIDC, { ALPHASWARM_AUTH_PROVIDER: 'local', PORT: '3000' }];
+    for (const provider of providers) {
       const error = refusal({ ...provider, ALPHASWARM_AUTH_OIDC_ISSUER: issuer });
       expect(error.variable).toBe('ALPHASWARM_AUTH_OIDC_ISSUER');
       expect(error.message).toMatch(
