@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { type Type, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -70,6 +71,30 @@ function registerBodyParsers(app: NestFastifyApplication): void {
   );
 }
 
+/**
+ * Errors Fastify's router raises before Nest sees the request (a bad percent-escape, a path parameter
+ * over the length limit) answer in the service's error shape with the router's status, and never echo
+ * the path back: it is the caller's input, and may be long or hostile.
+ */
+function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status =
+    error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500
+      ? error.statusCode
+      : 400;
+  void reply
+    .status(status)
+    .header('x-request-id', request.id)
+    .header('cache-control', 'no-store')
+    .type('application/json; charset=utf-8')
+    .send({
+      error: 'invalid_request',
+      error_description:
+        status === 414 ? 'A path segment is too long' : 'The request URL could not be parsed',
+      reason: 'invalid_request',
+      request_id: request.id,
+    });
+}
+
 export function fastifyAdapter(logger: PinoLogger): FastifyAdapter {
   return new FastifyAdapter({
     loggerInstance: logger,
@@ -77,6 +102,7 @@ export function fastifyAdapter(logger: PinoLogger): FastifyAdapter {
     genReqId: requestIdOf,
     requestIdHeader: false,
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 256 },
   });

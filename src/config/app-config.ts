@@ -107,6 +107,7 @@ const LOCAL_DEFAULT_AUDIENCE = 'https://api.alphaswarm.local/';
  * one-line `ConfigError`. Empty strings count as unset (container platforms write `VAR=` for "none").
  */
 export function loadConfig(source: Record<string, string | undefined>): AppConfig {
+  refuseUnbuiltFeaturePrefixes(source);
   const raw: Record<string, string> = {};
   for (const name of envNames()) {
     const value = source[name];
@@ -325,6 +326,25 @@ function refuseUnimplemented(env: Env): void {
   }
 }
 
+/**
+ * Whole families of variables that belong to a feature not built yet: the `Env` class does not name
+ * them, so without this check they would be silently ignored. Each prefix leaves with its issue.
+ */
+const UNBUILT_FEATURE_PREFIXES: readonly [string, string][] = [
+  ['ALPHASWARM_TENANT_ROUTER_', 'the edge check for the tenant router (Envoy ext_authz)'],
+];
+
+function refuseUnbuiltFeaturePrefixes(source: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(source)) {
+    if (value === undefined || value.trim() === '') continue;
+    for (const [prefix, feature] of UNBUILT_FEATURE_PREFIXES) {
+      if (name.startsWith(prefix)) {
+        throw new ConfigError(name, `${feature} is not implemented in this version; unset it`);
+      }
+    }
+  }
+}
+
 function parseAlgorithms(csv: string): SigningAlgorithm[] {
   const names = csv
     .split(',')
@@ -368,7 +388,10 @@ function issuerAndAudience(env: Env, provider: Provider, port: number): { issuer
       );
     }
     return {
-      issuer: env.ALPHASWARM_AUTH_OIDC_ISSUER ?? `http://127.0.0.1:${port}/`,
+      issuer:
+        env.ALPHASWARM_AUTH_OIDC_ISSUER === undefined
+          ? `http://127.0.0.1:${port}/`
+          : plainIssuer(env.ALPHASWARM_AUTH_OIDC_ISSUER),
       audience: env.ALPHASWARM_AUTH_OIDC_AUDIENCE ?? LOCAL_DEFAULT_AUDIENCE,
     };
   }
@@ -384,7 +407,31 @@ function issuerAndAudience(env: Env, provider: Provider, port: number): { issuer
       `required with ALPHASWARM_AUTH_PROVIDER=${provider}; set it to the API identifier, e.g. https://api.example.com/`,
     );
   }
-  return { issuer: env.ALPHASWARM_AUTH_OIDC_ISSUER, audience: env.ALPHASWARM_AUTH_OIDC_AUDIENCE };
+  return {
+    issuer: plainIssuer(env.ALPHASWARM_AUTH_OIDC_ISSUER),
+    audience: env.ALPHASWARM_AUTH_OIDC_AUDIENCE,
+  };
+}
+
+/**
+ * An issuer is compared byte for byte with every token's `iss` and names where keys come from: one with
+ * credentials (`https://user:pw@…`), a query or a fragment is a mistake that would either never match
+ * or leak a secret into logs and `/auth/config`.
+ */
+function plainIssuer(issuer: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(issuer);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.username !== '' || url.password !== '' || /[?#]/.test(issuer)) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_OIDC_ISSUER',
+      'must be a plain URL without credentials, a query or a fragment, e.g. https://auth.example.com/',
+    );
+  }
+  return issuer;
 }
 
 function parseLocalClients(json: string): LocalClient[] {

@@ -43,9 +43,7 @@ describe('bad input', () => {
   }
 
   const malformedHeaders: [string, string][] = [
-    ['no scheme', '<the valid token, bare>'],
     ['two tokens', 'Bearer aaa.bbb.ccc ddd.eee.fff'],
-    ['Basic', 'Basic dXNlcjpwYXNz'],
     ['empty Bearer', 'Bearer '],
     ['scheme only', 'Bearer'],
     ['non-JWT string', 'Bearer not-a-jwt'],
@@ -59,6 +57,18 @@ describe('bad input', () => {
     const res = await t.http().get('/fixture/portfolio').set('Authorization', value);
     expectClientError(res, 'malformed_token');
     expect(res.status).toBe(401);
+  });
+
+  // RFC 6750 §3.1: credentials of another scheme carry no Bearer credentials (no `error` attribute).
+  it.each([
+    ['no scheme', '<the valid token, bare>'],
+    ['Basic', 'Basic dXNlcjpwYXNz'],
+  ])('answers 401 missing_token with a bare challenge for %s', async (_name, header) => {
+    const value = header === '<the valid token, bare>' ? validToken : header;
+    const res = await t.http().get('/fixture/portfolio').set('Authorization', value);
+    expectClientError(res, 'missing_token');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
   });
 
   it('answers 401 for truncated tokens, at any cut', async () => {

@@ -118,9 +118,11 @@ describe('ALPHASWARM_AUTH_ENFORCE', () => {
       expect([res.status, res.body.reason]).toEqual([403, 'insufficient_scope']);
     });
 
-    it('treats any Authorization header as credentials: a malformed one is 401, not anonymous', async () => {
+    it('treats any Authorization header as credentials: another scheme is 401, not anonymous', async () => {
       const res = await t.http().get('/fixture/portfolio').set('Authorization', 'Basic dXNlcjpwYXNz');
-      expect([res.status, res.body.reason]).toEqual([401, 'malformed_token']);
+      expect([res.status, res.body.reason]).toEqual([401, 'missing_token']);
+      const malformed = await t.http().get('/fixture/portfolio').set('Authorization', 'Bearer a b');
+      expect([malformed.status, malformed.body.reason]).toEqual([401, 'malformed_token']);
     });
   });
 });

@@ -165,15 +165,17 @@ const MUTATORS: Record<string, Mutator> = {
 };
 
 /**
- * The reasons a 401 may give for a mutated token: what is wrong with its shape, header, key or
- * signature. Claim checks (expiry, audience, issuer, actor, DPoP binding) run only once the signature
- * verifies, which a token with other signed content never does and the original passes; `missing_token`
- * would deny that a token was sent at all. A 403 is never right here: the route needs only
+ * The reasons a 401 may give for a mutated token: what is wrong with its shape, header, issuer, key or
+ * signature. The issuer is read before any key is looked up, so a foreign issuer is refused as such
+ * without a JWKS fetch; every other claim check (expiry, audience, actor, DPoP binding) runs only
+ * once the signature verifies, which a token with other signed content never does and the original
+ * passes; `missing_token` would deny that a token was sent at all. A 403 is never right here: the route needs only
  * `read:portfolio`, which the original carries, so an authorization refusal means a token with other
  * signed content was verified.
  */
 const TOKEN_FAILURES: readonly AuthReason[] = [
   'malformed_token',
+  'wrong_issuer',
   'invalid_signature',
   'no_matching_key',
   'forbidden_algorithm',

@@ -12,6 +12,7 @@ import { ANONYMOUS, type Principal } from '../principal';
 import { type AuthenticatedRequest, requestOf, routeTemplateOf } from '../request-context';
 import { StepUpRequirement } from '../step-up/step-up.decorator';
 import { HandlerMetadata } from '../route-metadata';
+import { credentialCount } from './credential-count';
 import { ROUTE_ACCESS } from './route-access.decorators';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -58,6 +59,9 @@ export class AuthenticationGuard implements CanActivate {
     if (access.public) return true;
 
     const request = requestOf(context);
+    const presentedCount = credentialCount(request);
+    // Two credentials could name two callers; which one a proxy or a library would pick is a guess.
+    if (presentedCount > 1) throw new AuthError('malformed_token', {}, 400);
     const header = request.headers.authorization;
     // The common case first: a token verified before. Only tokens that passed `readBearer` and full
     // validation are ever remembered, so a hit needs no character check of its own.
@@ -66,15 +70,22 @@ export class AuthenticationGuard implements CanActivate {
     const cached = candidate === undefined ? undefined : this.verified.find(candidate, connection);
     if (cached) return this.admit(request, cached, access);
 
-    const token = readBearer(header);
-    if (token === null) {
-      if (this.config.auth.enforce === 'permissive' && !isAlwaysStrict(access, request)) {
+    const presented = readBearer(header);
+    if (presented.scheme !== 'bearer') {
+      // Only a request that presents nothing at all may be served anonymously: credentials of another
+      // scheme, or a token in the query, are refused, never ignored.
+      if (
+        presentedCount === 0 &&
+        this.config.auth.enforce === 'permissive' &&
+        !isAlwaysStrict(access, request)
+      ) {
         request.principal = ANONYMOUS;
         this.decisions.wouldDeny(request, 'missing_token');
         return true;
       }
       throw new AuthError('missing_token');
     }
+    const token = presented.token;
 
     const epoch = this.verified.epoch;
     return this.verify(token).then((principal) => {

@@ -118,6 +118,7 @@ function send(reply: FastifyReply, status: number, body: ErrorBody): void {
 }
 
 function bodyErrorOf(error: AuthError): string {
+  if (error.status === 400) return 'invalid_request';
   if (error.reason === 'missing_token') return 'unauthorized';
   if (error.reason === 'insufficient_scope' || error.reason === 'insufficient_user_authentication') {
     return error.reason;
@@ -129,7 +130,8 @@ function bodyErrorOf(error: AuthError): string {
 function challengeOf(error: AuthError): string | undefined {
   if (error.reason === 'missing_token') return 'Bearer';
   let code: string;
-  if (error.reason === 'insufficient_scope') code = error.reason;
+  if (error.status === 400) code = 'invalid_request';
+  else if (error.reason === 'insufficient_scope') code = error.reason;
   // RFC 9470 challenges only a caller who can step up (401); a 403 here is final.
   else if (error.reason === 'insufficient_user_authentication' && error.status === 401) code = error.reason;
   else if (error.status === 401) code = 'invalid_token';

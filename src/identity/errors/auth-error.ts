@@ -43,14 +43,17 @@ export class AuthError extends Error {
     readonly reason: AuthReason,
     /** Extra `WWW-Authenticate` attributes, e.g. `{ scope: 'admin:tenant' }`. */
     readonly challenge: Readonly<Record<string, string>> = {},
-    /** Overrides the reason's usual status (a step-up refusal is 403 for callers that can never step up). */
-    private readonly statusOverride?: 401 | 403,
+    /**
+     * Overrides the reason's usual status: a step-up refusal is 403 for callers that can never step up;
+     * a request that is ambiguous about its credentials is 400 (RFC 6750 §3.1 `invalid_request`).
+     */
+    private readonly statusOverride?: 400 | 401 | 403,
   ) {
     super(DESCRIPTIONS[reason]);
     this.name = 'AuthError';
   }
 
-  get status(): 401 | 403 {
+  get status(): 400 | 401 | 403 {
     return this.statusOverride ?? (FORBIDDEN.has(this.reason) ? 403 : 401);
   }
 }

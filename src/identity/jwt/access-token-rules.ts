@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { APP_CONFIG, type AppConfig, type SigningAlgorithm } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import type { Actor, ActorLink, ActorType, Principal } from '../principal';
 import { decodeJsonSegment } from './strict-json';
@@ -7,7 +7,27 @@ import { decodeJsonSegment } from './strict-json';
 /** `typ` values of access tokens (RFC 9068, with its optional `application/` prefix, and Auth0's `JWT`). */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
 const AGENT_PREFIX = 'agent|';
+/** The name after `agent|`: a letter or digit, then letters, digits, `_ . : -`; 128 characters at most. */
+const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_DELEGATION_DEPTH = 8;
+/** 2100-01-01T00:00:00Z: no token of this service's era expires, or was issued, later. */
+export const MAX_NUMERIC_DATE = 4_102_444_800;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** The issuer as configured and with one trailing slash added or removed (custom domains differ). */
+export function issuerVariants(issuer: string): [string, string] {
+  return issuer.endsWith('/') ? [issuer, issuer.slice(0, -1)] : [issuer, `${issuer}/`];
+}
+
+/** A token parsed once by `inspect`: what the key lookup and the signature check need, and the claims. */
+export interface InspectedToken {
+  readonly kid?: string;
+  readonly alg: SigningAlgorithm;
+  readonly claims: Claims;
+  /** `<header>.<payload>` exactly as sent: the bytes the signature covers. */
+  readonly signingInput: string;
+  readonly signature: Buffer;
+}
 
 type Claims = Record<string, unknown>;
 
@@ -23,35 +43,55 @@ export class AccessTokenRules {
   /** Per custom claim, its full names under each namespace, primary first (built once, not per token). */
   private readonly claimNames = new Map<string, readonly string[]>();
 
+  /** The `iss` values accepted: see `issuerVariants`. */
+  private readonly issuers: readonly string[];
+
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.auth = config.auth;
+    this.issuers = issuerVariants(config.auth.issuer);
   }
 
   /**
-   * Checks the token's shape and header before any key is looked up; returns the `kid` and `alg`. Both
-   * segments must be strict base64url of UTF-8 JSON objects without repeated member names; the claims
-   * set is checked here because the verifier would treat a non-object payload as a string and report a
-   * misleading audience error.
+   * Parses the token once and checks everything that needs no key: the shape, the header, and the
+   * issuer (read from the claims, which are not trusted for anything else until the signature holds).
+   * A foreign issuer is refused here, so its unknown `kid` never makes us fetch our JWKS. Both segments
+   * must be strict base64url of UTF-8 JSON objects (see `decodeJsonSegment`); the claims returned are
+   * the ones the verifier later trusts, read from the very bytes whose signature it checks.
    */
-  inspect(token: string): { kid?: string; alg: string } {
-    const segments = token.split('.');
-    if (segments.length !== 3) throw new AuthError('malformed_token');
-    const header = decodeJsonSegment(segments[0]);
-    if (!header || !decodeJsonSegment(segments[1])) throw new AuthError('malformed_token');
-    const { alg, typ, kid, crit } = header;
+  inspect(token: string): InspectedToken {
+    const firstDot = token.indexOf('.');
+    const secondDot = token.indexOf('.', firstDot + 1);
+    if (firstDot < 0 || secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) {
+      throw new AuthError('malformed_token');
+    }
+    const header = decodeJsonSegment(token.slice(0, firstDot));
+    const claims = decodeJsonSegment(token.slice(firstDot + 1, secondDot));
+    const signature = token.slice(secondDot + 1);
+    if (!header || !claims || !BASE64URL.test(signature)) throw new AuthError('malformed_token');
+    const { alg, typ, kid, crit, zip } = header;
     if (typeof alg !== 'string') throw new AuthError('malformed_token');
     if (!(this.auth.algorithms as readonly string[]).includes(alg))
       throw new AuthError('forbidden_algorithm');
     // RFC 7515 §4.1.11: a `crit` extension we do not implement (e.g. b64=false) must be refused.
     if (crit !== undefined) throw new AuthError('malformed_token');
-    // SPEC §3.1: an access token says what it is; a header without `typ` is refused like an ID token's.
+    // RFC 7516 §4.1.3: `zip` belongs to JWE; a JWS that carries it is not something we can read.
+    if (zip !== undefined) throw new AuthError('malformed_token');
+    // docs/authentication.md: an access token says what it is; a header without `typ` is refused.
     if (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())) {
       throw new AuthError('malformed_token');
     }
-    if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 256)) {
-      throw new AuthError('no_matching_key');
+    if (kid !== undefined && typeof kid !== 'string') throw new AuthError('malformed_token');
+    if (kid !== undefined && (kid.length === 0 || kid.length > 256)) throw new AuthError('no_matching_key');
+    if (typeof claims.iss !== 'string' || !this.issuers.includes(claims.iss)) {
+      throw new AuthError('wrong_issuer');
     }
-    return { kid, alg };
+    return {
+      kid,
+      alg: alg as SigningAlgorithm,
+      claims,
+      signingInput: token.slice(0, secondDot),
+      signature: Buffer.from(signature, 'base64url'),
+    };
   }
 
   /** Builds the frozen principal from a verified payload, or refuses the token. */
@@ -61,12 +101,15 @@ export class AccessTokenRules {
     }
     const claims = payload as Claims;
     const nowSeconds = Date.now() / 1000;
+    const skew = this.auth.clockSkewSeconds;
 
-    if (typeof claims.exp !== 'number') throw new AuthError('malformed_token');
-    if (claims.iat !== undefined) {
-      if (typeof claims.iat !== 'number') throw new AuthError('malformed_token');
-      if (claims.iat > nowSeconds + this.auth.clockSkewSeconds) throw new AuthError('not_yet_valid');
-    }
+    const exp = numericDate(claims.exp);
+    const nbf = numericDate(claims.nbf);
+    const iat = numericDate(claims.iat);
+    if (exp === undefined) throw new AuthError('malformed_token');
+    if (nbf !== undefined && nbf > nowSeconds + skew) throw new AuthError('not_yet_valid');
+    if (exp <= nowSeconds - skew) throw new AuthError('expired_token');
+    if (iat !== undefined && iat > nowSeconds + skew) throw new AuthError('not_yet_valid');
     // ID tokens carry a nonce, or are addressed to the SPA client alone: they are not access tokens.
     if (claims.nonce !== undefined) throw new AuthError('malformed_token');
     const audiences = Array.isArray(claims.aud) ? (claims.aud as unknown[]) : [claims.aud];
@@ -115,11 +158,11 @@ export class AccessTokenRules {
       roles: Object.freeze(stringList(this.custom(claims, 'roles'))),
       amr: Object.freeze(stringList(claims.amr)),
       acr: optionalString(claims.acr),
-      authTime: optionalNumber(claims.auth_time),
+      authTime: numericDate(claims.auth_time),
       tokenId: optionalString(claims.jti),
-      issuedAt: optionalNumber(claims.iat),
-      notBefore: optionalNumber(claims.nbf),
-      expiresAt: claims.exp,
+      issuedAt: iat,
+      notBefore: nbf,
+      expiresAt: exp,
       actor,
       dpopJkt,
     };
@@ -173,7 +216,10 @@ function readActor(act: unknown, sub: string): Actor | undefined {
     link = next;
   }
   // Only agents act on a user's behalf here; any other actor shape is refused, not ignored.
-  if (!chain[0].sub.startsWith(AGENT_PREFIX)) throw new AuthError('invalid_actor');
+  const agent = chain[0].sub;
+  if (!agent.startsWith(AGENT_PREFIX) || !AGENT_NAME.test(agent.slice(AGENT_PREFIX.length))) {
+    throw new AuthError('invalid_actor');
+  }
   return Object.freeze({
     sub: chain[0].sub,
     iss: chain[0].iss,
@@ -218,6 +264,15 @@ function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function optionalNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+/**
+ * A NumericDate claim (RFC 7519 §2) as this service accepts it: absent, or seconds (fractions allowed,
+ * as the RFC allows them) from 0 up to `MAX_NUMERIC_DATE`. Anything else (a string, a negative or an
+ * absurd number such as 1e300) makes the token malformed rather than valid forever or since forever.
+ */
+function numericDate(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_NUMERIC_DATE)) {
+    throw new AuthError('malformed_token');
+  }
+  return value;
 }

@@ -6,16 +6,37 @@ export const MAX_BEARER_LENGTH = 8192;
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const SPACE = 0x20;
 
+/** What one `Authorization` header carries, as far as this resource server is concerned. */
+export type PresentedCredentials =
+  | { readonly scheme: 'none' }
+  /** RFC 6750 §3.1: credentials of a method we do not support carry no Bearer credentials. */
+  | { readonly scheme: 'other' }
+  | { readonly scheme: 'bearer'; readonly token: string };
+
+const NONE: PresentedCredentials = { scheme: 'none' };
+const OTHER: PresentedCredentials = { scheme: 'other' };
+
 /**
- * The bearer token of an `Authorization` header: `null` when there is no header, the token when there is
- * exactly one bearer token, `malformed_token` for anything else (no scheme, another scheme, two tokens,
- * empty, oversized). Any credentials sent count as "a token": they are always fully checked.
+ * The credentials of an `Authorization` header: none, another scheme (`Basic …`, `Token …`, a bare
+ * token: the auth-scheme of RFC 7235 is what precedes the first space), or exactly one bearer token.
+ * A `Bearer` header that is not exactly one b64token (empty, two tokens, bad characters, oversized)
+ * is `malformed_token`.
  */
-export function readBearer(header: string | string[] | undefined): string | null {
-  if (header === undefined) return null;
+export function readBearer(header: string | string[] | undefined): PresentedCredentials {
+  if (header === undefined) return NONE;
+  if (typeof header !== 'string' || !isBearerScheme(header)) return OTHER;
   const candidate = bearerCandidate(header);
   if (candidate === undefined || !B64TOKEN.test(candidate)) throw new AuthError('malformed_token');
-  return candidate;
+  return { scheme: 'bearer', token: candidate };
+}
+
+/** `Bearer` in any case, alone or followed by a space. */
+function isBearerScheme(header: string): boolean {
+  return (
+    header.length >= 6 &&
+    header.slice(0, 6).toLowerCase() === 'bearer' &&
+    (header.length === 6 || header.charCodeAt(6) === SPACE)
+  );
 }
 
 /**

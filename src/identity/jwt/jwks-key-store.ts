@@ -144,10 +144,14 @@ export class JwksKeyStore implements OnApplicationShutdown {
     let delay = 250;
     const attempt = async (): Promise<void> => {
       if (this.stopped) return;
-      const ok = await this.fetchShared().then(
-        () => true,
-        () => false,
-      );
+      // The background obeys the same per-minute cap as request-triggered fetches: together they stay
+      // within it however long the IdP stays down.
+      const ok =
+        (this.inFlight !== undefined || this.withinGlobalCap()) &&
+        (await this.fetchShared().then(
+          () => true,
+          () => false,
+        ));
       if (this.stopped) return;
       this.schedule(attempt, ok ? JWKS_REFRESH_INTERVAL_MS : delay);
       delay = ok ? 250 : Math.min(delay * 2, 30_000);

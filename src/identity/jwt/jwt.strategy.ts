@@ -1,13 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { JsonWebTokenError, NotBeforeError, TokenExpiredError } from 'jsonwebtoken';
 import { Strategy } from 'passport-jwt';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import type { Principal } from '../principal';
-import { AccessTokenRules } from './access-token-rules';
+import { AccessTokenRules, type InspectedToken } from './access-token-rules';
 import { JwksKeyStore } from './jwks-key-store';
+import { keySuits, signatureVerifies } from './jws-signature';
 
 export const JWT_STRATEGY = 'jwt';
 
@@ -16,16 +16,52 @@ export interface TokenCarrier {
   readonly bearerToken: string;
 }
 
-/** The issuer as configured and with one trailing slash added or removed (custom domains differ). */
-export function issuerVariants(issuer: string): [string, string] {
-  return issuer.endsWith('/') ? [issuer, issuer.slice(0, -1)] : [issuer, `${issuer}/`];
+/** What our key provider hands passport-jwt's verifier step: the token as parsed once, and its key. */
+class VerificationInput {
+  constructor(
+    readonly token: InspectedToken,
+    readonly key: KeyObject,
+  ) {}
 }
 
+type VerifierCallback = (error: AuthError | null, claims?: Record<string, unknown>) => void;
+
 /**
- * passport-jwt verifies signature, algorithm (the configured asymmetric list only), `iss`, `aud`, `exp`
- * and `nbf` with the configured skew; the key comes from the issuer's JWKS through `JwksKeyStore`;
- * `AccessTokenRules` checks the header first and builds the principal last. Every provider, `local`
- * included, takes this path.
+ * passport-jwt's verifier step, replaced through the seam it exposes (`Strategy.JwtVerifier`): it
+ * would hand the token to jsonwebtoken, a second parser that reads the header and claims its own way
+ * (a payload behind a byte-order mark became a string whose `exp` was never checked). Ours checks the
+ * signature over the exact signing input with the key object already imported, and passes on the
+ * claims that `AccessTokenRules.inspect` parsed from those same bytes. It is pure (everything an
+ * instance configures arrives in its arguments), so one process-wide assignment serves every app.
+ */
+function verifyParsedToken(_token: string, input: unknown, _options: unknown, done: VerifierCallback): void {
+  if (!(input instanceof VerificationInput)) {
+    done(new AuthError('malformed_token'));
+    return;
+  }
+  const { token, key } = input;
+  if (!keySuits(token.alg, key)) {
+    done(new AuthError('forbidden_algorithm'));
+    return;
+  }
+  let verified: boolean;
+  try {
+    verified = signatureVerifies(token.alg, key, token.signingInput, token.signature);
+  } catch {
+    // OpenSSL refuses some signatures outright (e.g. a wrong length) rather than returning false.
+    verified = false;
+  }
+  if (verified) done(null, token.claims);
+  else done(new AuthError('invalid_signature'));
+}
+(Strategy as unknown as { JwtVerifier: typeof verifyParsedToken }).JwtVerifier = verifyParsedToken;
+
+/**
+ * The passport-jwt strategy, as the design names it, around our own parts: `AccessTokenRules.inspect`
+ * parses the token once and checks its header and issuer, `JwksKeyStore` supplies the key, the
+ * verifier above checks the signature, and `AccessTokenRules.toPrincipal` applies the claim rules
+ * (`exp`/`nbf` with the configured skew, audience, actor) and builds the principal. Every provider,
+ * `local` included, takes this path.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
@@ -38,58 +74,41 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
       jwtFromRequest: (carrier: TokenCarrier) => carrier.bearerToken,
       secretOrKeyProvider: (
         _request: unknown,
-        token: string,
+        raw: string,
         done: (error: unknown, key?: string | Buffer) => void,
       ) => {
-        let header: { kid?: string; alg: string };
+        let token: InspectedToken;
         let known: KeyObject | undefined;
         try {
-          header = rules.inspect(token);
-          known = keys.knownKey(header.kid, header.alg);
+          token = rules.inspect(raw);
+          known = keys.knownKey(token.kid, token.alg);
         } catch (error) {
           done(error);
           return;
         }
         // A key in hand is handed over at once: no promise and no extra turn of the event loop.
+        // (passport-jwt types the key as a PEM; our verifier above is the only one that receives it.)
         if (known) {
-          done(null, known as unknown as Buffer);
+          done(null, new VerificationInput(token, known) as unknown as Buffer);
           return;
         }
-        keys.keyFor(header.kid, header.alg).then(
-          // jsonwebtoken takes a parsed KeyObject (typed here as PEM): no key parsing per request.
-          (key) => done(null, key as unknown as Buffer),
+        keys.keyFor(token.kid, token.alg).then(
+          (key) => done(null, new VerificationInput(token, key) as unknown as Buffer),
           (error: unknown) => done(error),
         );
       },
+      // Checked by `inspect` and `toPrincipal`; passport-jwt only carries them to the verifier.
       algorithms: [...config.auth.algorithms],
-      issuer: issuerVariants(config.auth.issuer),
-      audience: [...new Set([config.auth.audience, config.auth.m2mAudience])],
-      jsonWebTokenOptions: { clockTolerance: config.auth.clockSkewSeconds },
       passReqToCallback: true,
     });
   }
 
-  validate(_request: unknown, payload: unknown): Principal {
-    return this.rules.toPrincipal(payload);
+  validate(_request: unknown, claims: unknown): Principal {
+    return this.rules.toPrincipal(claims);
   }
 }
 
-/** The reason code for a verification failure reported by jsonwebtoken (passport-jwt's verifier). */
+/** Why passport refused: our parts fail with an AuthError; anything else is a token we cannot read. */
 export function reasonOfJwtFailure(info: unknown): AuthError {
-  if (info instanceof AuthError) return info;
-  if (info instanceof TokenExpiredError) return new AuthError('expired_token');
-  if (info instanceof NotBeforeError) return new AuthError('not_yet_valid');
-  if (info instanceof JsonWebTokenError) {
-    const message = info.message;
-    // `alg: none` never gets here (the header check refuses it), so a missing signature is a bad one.
-    if (message === 'invalid signature' || message === 'jwt signature is required') {
-      return new AuthError('invalid_signature');
-    }
-    if (message.startsWith('jwt audience invalid')) return new AuthError('wrong_audience');
-    if (message.startsWith('jwt issuer invalid')) return new AuthError('wrong_issuer');
-    if (message === 'invalid algorithm' || message.startsWith('"alg"')) {
-      return new AuthError('forbidden_algorithm');
-    }
-  }
-  return new AuthError('malformed_token');
+  return info instanceof AuthError ? info : new AuthError('malformed_token');
 }

@@ -1,11 +1,13 @@
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// `ignoreBOM` keeps a leading byte-order mark in the text, where JSON.parse refuses it: a BOM is not JSON.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /**
  * Decodes one JWS segment (base64url → strict UTF-8 → JSON) into an object, or returns undefined when the
- * segment is not exactly that: bad base64url, invalid UTF-8, not JSON, not an object, or an object that
- * repeats a member name. `JSON.parse` keeps the last duplicate while other parsers keep the first, so a
- * token like `{"sub":"alice","sub":"admin"}` would mean different things to different services.
+ * segment is not exactly that: bad base64url, invalid UTF-8, a byte-order mark, not JSON, not an object,
+ * or an object that repeats a member name. `JSON.parse` keeps the last duplicate while other parsers
+ * keep the first, so a token like `{"sub":"alice","sub":"admin"}` would mean different things to
+ * different services.
  *
  * Duplicates are found by counting: outside string literals every `:` of valid JSON separates one
  * member, so the text has exactly as many `:` as members; `JSON.parse` keeps one key per distinct name.

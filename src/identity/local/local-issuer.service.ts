@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import { APP_CONFIG, type AppConfig, type LocalClient } from '../../config/app-config';
 import { OAuthError } from '../errors/auth-error';
-import { issuerVariants } from '../jwt/jwt.strategy';
+import { issuerVariants } from '../jwt/access-token-rules';
 import { LOCAL_DEFAULTS } from './local-defaults';
 import type { LocalLoginDto } from './local-login.dto';
 import { LocalSigningKeys } from './local-signing-keys';
