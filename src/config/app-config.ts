@@ -19,6 +19,7 @@ export const ASYMMETRIC_ALGORITHMS = [
   'ES256',
   'ES384',
   'ES512',
+  'EdDSA',
 ] as const;
 export type SigningAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
@@ -353,7 +354,7 @@ function parseAlgorithms(csv: string): SigningAlgorithm[] {
   if (names.length === 0) {
     throw new ConfigError(
       'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
-      'is empty; set it to RS256 (or a CSV of RS/PS/ES algorithms)',
+      'is empty; set it to RS256 (or a CSV of RS/PS/ES algorithms and EdDSA)',
     );
   }
   for (const name of names) {
@@ -361,12 +362,6 @@ function parseAlgorithms(csv: string): SigningAlgorithm[] {
       throw new ConfigError(
         'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
         `${name} is refused: only asymmetric algorithms are accepted (RS256, PS256, ES256, …)`,
-      );
-    }
-    if (name === 'EdDSA') {
-      throw new ConfigError(
-        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
-        'EdDSA is not supported by the token verifier yet; use RS256, PS256 or ES256',
       );
     }
     if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(name)) {

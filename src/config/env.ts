@@ -99,7 +99,7 @@ export class Env {
   @IsOptional()
   ALPHASWARM_AUTH_OIDC_CLIENT_SECRET?: string = undefined;
 
-  /** Accepted signing algorithms (CSV of RS/PS/ES 256/384/512). `none` and HS* are refused. */
+  /** Accepted signing algorithms (CSV of RS/PS/ES 256/384/512 and EdDSA). `none` and HS* are refused. */
   @MaxLength(256)
   ALPHASWARM_AUTH_OIDC_ALGORITHMS = 'RS256';
 

@@ -5,7 +5,18 @@ import { FixtureModule } from '../support/fixture.module';
 import { type IssuerKey, newKey, TestIssuer } from '../support/issuer';
 
 const PORTFOLIO = { permissions: ['read:portfolio'] };
-const ALL_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+const ALL_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 
 /** base64url of these exact bytes. */
 const b64url = (bytes: string | Buffer) => Buffer.from(bytes).toString('base64url');

@@ -48,6 +48,7 @@ function defaultAlg(jwk: JWK): SigningAlgorithm | undefined {
   if (jwk.kty === 'RSA') return 'RS256';
   if (jwk.kty === 'EC')
     return ({ 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as const)[jwk.crv ?? ''];
+  if (jwk.kty === 'OKP' && (jwk.crv === 'Ed25519' || jwk.crv === 'Ed448')) return 'EdDSA';
   return undefined;
 }
 

@@ -2,7 +2,8 @@ import { constants, type KeyObject, verify } from 'node:crypto';
 import type { SigningAlgorithm } from '../../config/app-config';
 
 interface AlgorithmParameters {
-  readonly digest: 'sha256' | 'sha384' | 'sha512';
+  /** `null` for EdDSA, whose signature scheme hashes internally (RFC 8032). */
+  readonly digest: 'sha256' | 'sha384' | 'sha512' | null;
   /** The key types that may verify it (`KeyObject.asymmetricKeyType`). */
   readonly keyTypes: readonly string[];
   /** ES*: the one curve of the algorithm (RFC 7518 §3.4), as Node names it. */
@@ -24,6 +25,8 @@ const ALGORITHMS: Readonly<Record<SigningAlgorithm, AlgorithmParameters>> = {
   ES256: { digest: 'sha256', keyTypes: ['ec'], curve: 'prime256v1' },
   ES384: { digest: 'sha384', keyTypes: ['ec'], curve: 'secp384r1' },
   ES512: { digest: 'sha512', keyTypes: ['ec'], curve: 'secp521r1' },
+  // RFC 8037: Ed25519 or Ed448, told apart by the key itself.
+  EdDSA: { digest: null, keyTypes: ['ed25519', 'ed448'] },
 };
 
 /** Whether `key` is of the kind `alg` is defined for (an RSA key never checks an ES256 signature). */

@@ -1,8 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-jwt';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import type { Principal } from '../principal';
 import { AccessTokenRules, type InspectedToken } from './access-token-rules';
@@ -66,7 +65,6 @@ function verifyParsedToken(_token: string, input: unknown, _options: unknown, do
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
     keys: JwksKeyStore,
     private readonly rules: AccessTokenRules,
   ) {
@@ -97,8 +95,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
           (error: unknown) => done(error),
         );
       },
-      // Checked by `inspect` and `toPrincipal`; passport-jwt only carries them to the verifier.
-      algorithms: [...config.auth.algorithms],
+      // Algorithms, issuer, audience and dates are checked by `inspect` and `toPrincipal`, not by
+      // options that passport-jwt would carry to a verifier that no longer reads them.
       passReqToCallback: true,
     });
   }
