@@ -46,6 +46,11 @@ export interface AcceptedInvite {
   role: Role;
 }
 
+/*
+ * Invites stay on hand-written SQL: status and expiry are decided by the database clock every instance
+ * shares (`now()`), the claim is one conditional UPDATE that settles concurrent acceptances, and the
+ * membership it grants is an INSERT … ON CONFLICT that keeps the higher role.
+ */
 const STATUS = `CASE WHEN accepted_at IS NOT NULL THEN 'accepted' WHEN revoked_at IS NOT NULL THEN 'revoked'
   WHEN expires_at <= now() THEN 'expired' ELSE 'pending' END`;
 const COLUMNS = `id, org_id, email, scope_kind, scope_id, role, invited_by, expires_at, accepted_at, accepted_by,
