@@ -1,4 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+// The role lattice as it was when this migration was written; a change to it needs a new migration.
+import { roleCheck } from '../src/tenancy/memberships/roles';
 
 /** The local issuer's keys and the core of the tenancy model (organizations, workspaces, users, memberships). */
 export class CreateIdentityCore1764064800000 implements MigrationInterface {
@@ -65,7 +67,7 @@ export class CreateIdentityCore1764064800000 implements MigrationInterface {
         CONSTRAINT fk_memberships_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
         CONSTRAINT fk_memberships_org FOREIGN KEY (org_id) REFERENCES organizations (id) ON DELETE CASCADE,
         CONSTRAINT ck_memberships_scope_kind CHECK (scope_kind IN ('organization', 'team', 'workspace', 'project', 'lab')),
-        CONSTRAINT ck_memberships_role CHECK (role IN ('viewer', 'member', 'admin', 'owner')),
+        CONSTRAINT ck_memberships_role CHECK (${roleCheck('role')}),
         CONSTRAINT ck_memberships_source CHECK (source IN ('manual', 'invite', 'idp_group', 'jit'))
       )`);
     await db.query(`CREATE INDEX ix_memberships_org ON memberships (org_id)`);

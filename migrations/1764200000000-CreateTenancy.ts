@@ -1,7 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+// The role lattice as it was when this migration was written; a change to it needs a new migration.
+import { roleCheck } from '../src/tenancy/memberships/roles';
 
 const SCOPE_KINDS = `'organization', 'team', 'workspace', 'project', 'lab'`;
-const ROLES = `'viewer', 'member', 'admin', 'owner'`;
 const IDP_KINDS = `'entra', 'google_workspace', 'aws_iam_identity_center', 'okta', 'onelogin', 'jumpcloud', 'generic_saml', 'generic_oidc'`;
 
 /*
@@ -86,7 +87,7 @@ export class CreateTenancy1764200000000 implements MigrationInterface {
         CONSTRAINT fk_idp_group_mappings_org FOREIGN KEY (org_id) REFERENCES organizations (id) ON DELETE CASCADE,
         CONSTRAINT fk_idp_group_mappings_connection FOREIGN KEY (connection_id) REFERENCES idp_connections (id) ON DELETE CASCADE,
         CONSTRAINT ck_idp_group_mappings_scope_kind CHECK (scope_kind IN (${SCOPE_KINDS})),
-        CONSTRAINT ck_idp_group_mappings_role CHECK (role IN (${ROLES}))
+        CONSTRAINT ck_idp_group_mappings_role CHECK (${roleCheck('role')})
       )`);
     await db.query(`CREATE INDEX ix_idp_group_mappings_org ON idp_group_mappings (org_id)`);
     await db.query(`
@@ -108,7 +109,7 @@ export class CreateTenancy1764200000000 implements MigrationInterface {
         CONSTRAINT fk_invites_invited_by FOREIGN KEY (invited_by) REFERENCES users (id) ON DELETE SET NULL,
         CONSTRAINT fk_invites_accepted_by FOREIGN KEY (accepted_by) REFERENCES users (id) ON DELETE SET NULL,
         CONSTRAINT ck_invites_scope_kind CHECK (scope_kind IN (${SCOPE_KINDS})),
-        CONSTRAINT ck_invites_role CHECK (role IN (${ROLES}))
+        CONSTRAINT ck_invites_role CHECK (${roleCheck('role')})
       )`);
     await db.query(`CREATE INDEX ix_invites_org ON invites (org_id)`);
 

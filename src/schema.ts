@@ -9,6 +9,7 @@ import { Lab, Project } from './tenancy/projects/workspace-child.entity';
 import { IdpConnection } from './tenancy/idp-connections/idp-connection.entity';
 import { IdpGroupMapping } from './tenancy/idp-group-mappings/idp-group-mapping.entity';
 import { Invite } from './tenancy/invites/invite.entity';
+import { AuditEvent } from './audit/ledger/audit-event.entity';
 import { CreateIdentityCore1764064800000 } from '../migrations/1764064800000-CreateIdentityCore';
 import { CreateAppRole1764150000000 } from '../migrations/1764150000000-CreateAppRole';
 import { CreateTenancy1764200000000 } from '../migrations/1764200000000-CreateTenancy';
@@ -28,6 +29,7 @@ export const SCHEMA: DatabaseSchema = {
     IdpConnection,
     IdpGroupMapping,
     Invite,
+    AuditEvent,
   ],
   migrations: [
     CreateIdentityCore1764064800000,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TenantDb } from '../database/tenant-db';
 import { RequestError } from '../common/errors/request-error';
+import { CursorCodec } from '../common/pagination/cursor-codec';
 import { TIMESTAMP_SQL } from '../audit/ledger/audit-chain';
 import type { AuditEventRow, AuditOutcome } from '../audit/ledger/audit-event';
 
@@ -71,28 +72,39 @@ export class AuditReader {
   }
 }
 
+interface AuditPosition {
+  readonly seq: string;
+  readonly order: Order;
+}
+
 /** Opaque to clients: base64url of `{ s: <seq>, o: <order> }`. */
+const AUDIT_CURSOR = new CursorCodec<AuditPosition>(
+  (position) => ({ s: position.seq, o: position.order }),
+  (payload) => {
+    const { s, o } = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<
+      string,
+      unknown
+    >;
+    if (typeof s !== 'string' || !/^[1-9]\d{0,17}$/.test(s) || (o !== 'desc' && o !== 'asc'))
+      return undefined;
+    return { seq: s, order: o };
+  },
+  'cursor must be the next_cursor of a previous page',
+);
+
 export function encodeCursor(seq: string, order: Order): string {
-  return Buffer.from(JSON.stringify({ s: seq, o: order })).toString('base64url');
+  return AUDIT_CURSOR.encode({ seq, order });
 }
 
 /** The seq a cursor points after; 400 `invalid_request` for anything that is not one of our cursors. */
 export function decodeCursor(cursor: string, order: Order): bigint {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    decoded = undefined;
+  const position = AUDIT_CURSOR.decode(cursor);
+  if (position.order !== order) {
+    throw new RequestError(
+      'invalid_request',
+      400,
+      `cursor belongs to order=${position.order}; repeat that order with it`,
+    );
   }
-  const { s, o } = (typeof decoded === 'object' && decoded !== null ? decoded : {}) as Record<
-    string,
-    unknown
-  >;
-  if (typeof s !== 'string' || !/^[1-9]\d{0,17}$/.test(s) || (o !== 'desc' && o !== 'asc')) {
-    throw new RequestError('invalid_request', 400, 'cursor must be the next_cursor of a previous page');
-  }
-  if (o !== order) {
-    throw new RequestError('invalid_request', 400, `cursor belongs to order=${o}; repeat that order with it`);
-  }
-  return BigInt(s);
+  return BigInt(position.seq);
 }

@@ -1,9 +1,12 @@
-import type { EntityManager } from 'typeorm';
+import { type EntityManager, In } from 'typeorm';
 import { SYSTEM_SCOPE, type TenantDb } from '../database/tenant-db';
 import { RequestError } from '../common/errors/request-error';
-import type { ScopeKind } from './memberships/membership.entity';
-
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { IdpGroupMapping } from './idp-group-mappings/idp-group-mapping.entity';
+import { Membership, type ScopeKind } from './memberships/membership.entity';
+import { Lab, Project } from './projects/workspace-child.entity';
+import { Team } from './teams/team.entity';
+import { User } from './users/user.entity';
+import { Workspace } from './workspaces/workspace.entity';
 
 /**
  * The user row of an IdP subject, created when missing; a known email is recorded, an unknown one never
@@ -14,6 +17,7 @@ export async function upsertUser(
   sub: string,
   email: string | null | undefined,
 ): Promise<string> {
+  // Raw SQL: one INSERT … ON CONFLICT, so two first sign-ins of one subject race to one row.
   const [user] = await db.query<{ id: string }[]>(
     `INSERT INTO users (sub, email) VALUES ($1, $2)
      ON CONFLICT (sub) DO UPDATE SET email = coalesce(EXCLUDED.email, users.email) RETURNING id`,
@@ -24,10 +28,10 @@ export async function upsertUser(
 
 /** The internal id of an IdP subject's user row, if it has one. */
 export async function userIdOf(tenantDb: TenantDb, sub: string): Promise<string | undefined> {
-  const rows = await tenantDb.run(SYSTEM_SCOPE, (db) =>
-    db.query<{ id: string }[]>(`SELECT id FROM users WHERE sub = $1`, [sub]),
+  const user = await tenantDb.run(SYSTEM_SCOPE, (db) =>
+    db.getRepository(User).findOne({ where: { sub }, select: { id: true } }),
   );
-  return rows[0]?.id;
+  return user?.id;
 }
 
 export function notFound(what: string): RequestError {
@@ -41,12 +45,12 @@ export function one<T>(rows: T[], what: string): T {
   return row;
 }
 
-const SCOPE_TABLES: Readonly<Record<Exclude<ScopeKind, 'organization'>, string>> = {
-  team: 'teams',
-  workspace: 'workspaces',
-  project: 'projects',
-  lab: 'labs',
-};
+const SCOPE_ENTITIES = {
+  team: Team,
+  workspace: Workspace,
+  project: Project,
+  lab: Lab,
+} as const satisfies Record<Exclude<ScopeKind, 'organization'>, unknown>;
 
 /**
  * Refuses a scope that is not part of this organization (404, as for any id of another tenant): a
@@ -62,11 +66,8 @@ export async function assertScopeInOrg(
     if (scopeId !== orgId) throw notFound('organization scope: scope_id must be the organization id');
     return;
   }
-  const rows = await db.query<unknown[]>(
-    `SELECT 1 FROM ${SCOPE_TABLES[scopeKind]} WHERE id = $1 AND org_id = $2`,
-    [scopeId, orgId],
-  );
-  one(rows, `${scopeKind} in this organization`);
+  const found = await db.exists(SCOPE_ENTITIES[scopeKind], { where: { id: scopeId, orgId } });
+  if (!found) throw notFound(`${scopeKind} in this organization`);
 }
 
 /**
@@ -79,12 +80,7 @@ export async function deleteScopeGrants(
   scopeIds: string[],
 ): Promise<void> {
   if (scopeIds.length === 0) return;
-  await db.query(
-    `DELETE FROM memberships WHERE org_id = $1 AND scope_kind = $2 AND scope_id = ANY($3::uuid[])`,
-    [orgId, scopeKind, scopeIds],
-  );
-  await db.query(
-    `DELETE FROM idp_group_mappings WHERE org_id = $1 AND scope_kind = $2 AND scope_id = ANY($3::uuid[])`,
-    [orgId, scopeKind, scopeIds],
-  );
+  const grants = { orgId, scopeKind, scopeId: In(scopeIds) };
+  await db.delete(Membership, grants);
+  await db.delete(IdpGroupMapping, grants);
 }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { microsecondTimestampSql } from '../../common/database/timestamp-sql';
 import {
   AUDIT_OUTCOMES,
   type AuditEventInput,
@@ -36,7 +37,7 @@ export const chainOf = (orgId: string | null): string => orgId ?? NO_ORG_CHAIN;
 export function timestampOf(date: Date): string {
   return `${date.toISOString().slice(0, 23)}000Z`;
 }
-export const TIMESTAMP_SQL = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const TIMESTAMP_SQL = microsecondTimestampSql('created_at');
 
 /** An event ready to be chained: every field as it will be stored. */
 export type PreparedEvent = Omit<AuditEventRow, 'seq' | 'prev_hash' | 'hash'>;

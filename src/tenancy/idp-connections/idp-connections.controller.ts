@@ -15,8 +15,12 @@ import { StepUp } from '../../identity/step-up/step-up.decorator';
 import type { OrgAccess } from '../org-scope/org-access';
 import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
-import { CreateIdpConnectionBody, UpdateIdpConnectionBody } from './idp-connections.dto';
-import { IdpConnectionsService, type IdpConnectionView } from './idp-connections.service';
+import {
+  CreateIdpConnectionBody,
+  type IdpConnectionResponse,
+  UpdateIdpConnectionBody,
+} from './idp-connections.dto';
+import { IdpConnectionsService } from './idp-connections.service';
 
 /** Any member may read them; changing how an organization signs in needs an admin after a fresh MFA. */
 @ApiTags('tenancy')
@@ -27,7 +31,7 @@ export class IdpConnectionsController {
 
   @OrgScoped()
   @Get()
-  list(@CurrentOrg() org: OrgAccess, @Query() query: PageQuery): Promise<Page<IdpConnectionView>> {
+  list(@CurrentOrg() org: OrgAccess, @Query() query: PageQuery): Promise<Page<IdpConnectionResponse>> {
     return this.connections.list(org.orgId, query);
   }
 
@@ -36,14 +40,17 @@ export class IdpConnectionsController {
   get(
     @CurrentOrg() org: OrgAccess,
     @Param('connectionId', ParseUUIDPipe) connectionId: string,
-  ): Promise<IdpConnectionView> {
+  ): Promise<IdpConnectionResponse> {
     return this.connections.get(org.orgId, connectionId);
   }
 
   @OrgAdmin()
   @StepUp()
   @Post()
-  create(@CurrentOrg() org: OrgAccess, @Body() body: CreateIdpConnectionBody): Promise<IdpConnectionView> {
+  create(
+    @CurrentOrg() org: OrgAccess,
+    @Body() body: CreateIdpConnectionBody,
+  ): Promise<IdpConnectionResponse> {
     return this.connections.create(org, body.kind, body.connection_name, body.status);
   }
 
@@ -54,7 +61,7 @@ export class IdpConnectionsController {
     @CurrentOrg() org: OrgAccess,
     @Param('connectionId', ParseUUIDPipe) connectionId: string,
     @Body() body: UpdateIdpConnectionBody,
-  ): Promise<IdpConnectionView> {
+  ): Promise<IdpConnectionResponse> {
     return this.connections.update(org, connectionId, {
       connectionName: body.connection_name,
       status: body.status,

@@ -3,6 +3,7 @@ import { IsIn, IsString, Matches, MaxLength, ValidateIf } from 'class-validator'
 import {
   IDP_CONNECTION_STATUSES,
   IDP_KINDS,
+  type IdpConnection,
   type IdpConnectionStatus,
   type IdpKind,
 } from './idp-connection.entity';
@@ -45,4 +46,25 @@ export class UpdateIdpConnectionBody {
   @Omittable()
   @IsIn(IDP_CONNECTION_STATUSES)
   status?: IdpConnectionStatus;
+}
+
+/** An IdP connection as the API answers it. */
+export interface IdpConnectionResponse {
+  id: string;
+  org_id: string;
+  kind: IdpKind;
+  connection_name: string;
+  status: IdpConnectionStatus;
+  created_at: Date;
+}
+
+export function toIdpConnectionResponse(connection: IdpConnection): IdpConnectionResponse {
+  return {
+    id: connection.id,
+    org_id: connection.orgId,
+    kind: connection.kind,
+    connection_name: connection.connectionName,
+    status: connection.status,
+    created_at: connection.createdAt,
+  };
 }

@@ -1,22 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { TenantDb } from '../../database/tenant-db';
 import { RequestError } from '../../common/errors/request-error';
-import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
+import { type Page, type PageQuery, pageOf } from '../pagination';
 import type { OrgAccess } from '../org-scope/org-access';
 import { TenancyAudit } from '../tenancy-audit';
-import { one } from '../tenancy-rows';
-import type { IdpConnectionStatus, IdpKind } from './idp-connection.entity';
+import { notFound } from '../tenancy-rows';
+import { IdpConnection, type IdpConnectionStatus, type IdpKind } from './idp-connection.entity';
+import { type IdpConnectionResponse, toIdpConnectionResponse } from './idp-connections.dto';
 
-export interface IdpConnectionView {
-  id: string;
-  org_id: string;
-  kind: IdpKind;
-  connection_name: string;
-  status: IdpConnectionStatus;
-  created_at: Date;
-}
-
-const COLUMNS = 'id, org_id, kind, connection_name, status, created_at';
 const WHAT = 'IdP connection';
 
 /**
@@ -30,26 +21,25 @@ export class IdpConnectionsService {
     private readonly audit: TenancyAudit,
   ) {}
 
-  list(orgId: string, query: PageQuery): Promise<Page<IdpConnectionView>> {
-    const page = pageSql('idp_connections', COLUMNS, 'org_id = $1', [orgId], query);
-    return this.tenantDb.run({ kind: 'org', orgId }, async (db) =>
-      toPage(
-        await db.query<(IdpConnectionView & { cursor_at: string })[]>(page.sql, page.params),
-        page.limit,
+  list(orgId: string, query: PageQuery): Promise<Page<IdpConnectionResponse>> {
+    return this.tenantDb.run({ kind: 'org', orgId }, (db) =>
+      pageOf(
+        db
+          .getRepository(IdpConnection)
+          .createQueryBuilder('connection')
+          .where('connection.orgId = :orgId', { orgId }),
+        query,
+        toIdpConnectionResponse,
       ),
     );
   }
 
-  get(orgId: string, connectionId: string): Promise<IdpConnectionView> {
-    return this.tenantDb.run({ kind: 'org', orgId }, async (db) =>
-      one(
-        await db.query<IdpConnectionView[]>(
-          `SELECT ${COLUMNS} FROM idp_connections WHERE id = $1 AND org_id = $2`,
-          [connectionId, orgId],
-        ),
-        WHAT,
-      ),
-    );
+  get(orgId: string, connectionId: string): Promise<IdpConnectionResponse> {
+    return this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
+      const connection = await db.getRepository(IdpConnection).findOneBy({ id: connectionId, orgId });
+      if (!connection) throw notFound(WHAT);
+      return toIdpConnectionResponse(connection);
+    });
   }
 
   /** A second connection with the same name in the organization is a 409 (unique constraint). */
@@ -58,24 +48,19 @@ export class IdpConnectionsService {
     kind: IdpKind,
     connectionName: string,
     status: IdpConnectionStatus = 'active',
-  ): Promise<IdpConnectionView> {
+  ): Promise<IdpConnectionResponse> {
     const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
-      const connection = one(
-        await db.query<IdpConnectionView[]>(
-          `INSERT INTO idp_connections (org_id, kind, connection_name, status) VALUES ($1, $2, $3, $4)
-           RETURNING ${COLUMNS}`,
-          [orgId, kind, connectionName, status],
-        ),
-        WHAT,
-      );
+      const connections = db.getRepository(IdpConnection);
+      const connection = connections.create({ orgId, kind, connectionName, status });
+      await connections.insert(connection); // fills in id and created_at
       await this.audit.record(db, org.actor, orgId, 'tenancy.idp_connection_created', {
         connection_id: connection.id,
         kind,
         connection_name: connectionName,
         status,
       });
-      return connection;
+      return toIdpConnectionResponse(connection);
     });
   }
 
@@ -83,25 +68,28 @@ export class IdpConnectionsService {
     org: OrgAccess,
     connectionId: string,
     change: { connectionName?: string; status?: IdpConnectionStatus },
-  ): Promise<IdpConnectionView> {
+  ): Promise<IdpConnectionResponse> {
     if (change.connectionName === undefined && change.status === undefined) {
       throw new RequestError('invalid_request', 400, 'send connection_name, status or both');
     }
     const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
-      const [rows] = await db.query<[IdpConnectionView[], number]>(
-        `UPDATE idp_connections
-            SET connection_name = coalesce($3, connection_name), status = coalesce($4, status)
-          WHERE id = $1 AND org_id = $2 RETURNING ${COLUMNS}`,
-        [connectionId, orgId, change.connectionName ?? null, change.status ?? null],
+      const connections = db.getRepository(IdpConnection);
+      const { affected } = await connections.update(
+        { id: connectionId, orgId },
+        {
+          ...(change.connectionName !== undefined && { connectionName: change.connectionName }),
+          ...(change.status !== undefined && { status: change.status }),
+        },
       );
-      const connection = one(rows, WHAT);
+      const connection = affected ? await connections.findOneBy({ id: connectionId, orgId }) : null;
+      if (!connection) throw notFound(WHAT);
       await this.audit.record(db, org.actor, orgId, 'tenancy.idp_connection_updated', {
         connection_id: connectionId,
         connection_name: change.connectionName,
         status: change.status,
       });
-      return connection;
+      return toIdpConnectionResponse(connection);
     });
   }
 
@@ -112,11 +100,8 @@ export class IdpConnectionsService {
   async remove(org: OrgAccess, connectionId: string): Promise<void> {
     const orgId = org.orgId;
     await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
-      const [rows] = await db.query<[{ id: string }[], number]>(
-        `DELETE FROM idp_connections WHERE id = $1 AND org_id = $2 RETURNING id`,
-        [connectionId, orgId],
-      );
-      one(rows, WHAT);
+      const { affected } = await db.getRepository(IdpConnection).delete({ id: connectionId, orgId });
+      if (!affected) throw notFound(WHAT);
       await this.audit.record(db, org.actor, orgId, 'tenancy.idp_connection_deleted', {
         connection_id: connectionId,
       });

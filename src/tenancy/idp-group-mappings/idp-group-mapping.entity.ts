@@ -11,7 +11,8 @@ import {
   Unique,
 } from 'typeorm';
 import { IdpConnection } from '../idp-connections/idp-connection.entity';
-import type { Role, ScopeKind } from '../memberships/membership.entity';
+import type { ScopeKind } from '../memberships/membership.entity';
+import { type Role, roleCheck } from '../memberships/roles';
 import { Organization } from '../organizations/organization.entity';
 
 /** `(org, connection, external_group) → (scope_kind, scope_id, role)`: what an IdP group grants. */
@@ -22,7 +23,7 @@ import { Organization } from '../organizations/organization.entity';
   'ck_idp_group_mappings_scope_kind',
   `scope_kind IN ('organization', 'team', 'workspace', 'project', 'lab')`,
 )
-@Check('ck_idp_group_mappings_role', `role IN ('viewer', 'member', 'admin', 'owner')`)
+@Check('ck_idp_group_mappings_role', roleCheck('role'))
 export class IdpGroupMapping {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column({ name: 'org_id', type: 'uuid' }) orgId!: string;

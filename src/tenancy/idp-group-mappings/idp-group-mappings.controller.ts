@@ -4,8 +4,12 @@ import { StepUp } from '../../identity/step-up/step-up.decorator';
 import type { OrgAccess } from '../org-scope/org-access';
 import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import type { Page } from '../pagination';
-import { CreateIdpGroupMappingBody, IdpGroupMappingQuery } from './idp-group-mappings.dto';
-import { IdpGroupMappingsService, type IdpGroupMappingView } from './idp-group-mappings.service';
+import {
+  CreateIdpGroupMappingBody,
+  IdpGroupMappingQuery,
+  type IdpGroupMappingResponse,
+} from './idp-group-mappings.dto';
+import { IdpGroupMappingsService } from './idp-group-mappings.service';
 
 /** Any member may read them; a change to what IdP groups grant needs an admin after a fresh MFA. */
 @ApiTags('tenancy')
@@ -19,7 +23,7 @@ export class IdpGroupMappingsController {
   list(
     @CurrentOrg() org: OrgAccess,
     @Query() query: IdpGroupMappingQuery,
-  ): Promise<Page<IdpGroupMappingView>> {
+  ): Promise<Page<IdpGroupMappingResponse>> {
     return this.mappings.list(org.orgId, query, query.connection_id);
   }
 
@@ -28,7 +32,7 @@ export class IdpGroupMappingsController {
   get(
     @CurrentOrg() org: OrgAccess,
     @Param('mappingId', ParseUUIDPipe) mappingId: string,
-  ): Promise<IdpGroupMappingView> {
+  ): Promise<IdpGroupMappingResponse> {
     return this.mappings.get(org.orgId, mappingId);
   }
 
@@ -38,7 +42,7 @@ export class IdpGroupMappingsController {
   create(
     @CurrentOrg() org: OrgAccess,
     @Body() body: CreateIdpGroupMappingBody,
-  ): Promise<IdpGroupMappingView> {
+  ): Promise<IdpGroupMappingResponse> {
     return this.mappings.create(org, {
       connectionId: body.connection_id,
       externalGroup: body.external_group,

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { ROLES, type Role, type ScopeKind } from '../memberships/membership.entity';
+import type { ScopeKind } from '../memberships/membership.entity';
+import { ROLES, type Role } from '../memberships/roles';
+import type { IdpGroupMapping } from './idp-group-mapping.entity';
 import { PageQuery } from '../pagination';
 
 const SCOPE_KINDS = [
@@ -44,4 +46,29 @@ export class CreateIdpGroupMappingBody {
   @ApiProperty({ enum: ROLES })
   @IsIn(ROLES)
   role!: Role;
+}
+
+/** An IdP group mapping as the API answers it. */
+export interface IdpGroupMappingResponse {
+  id: string;
+  org_id: string;
+  connection_id: string;
+  external_group: string;
+  scope_kind: ScopeKind;
+  scope_id: string;
+  role: Role;
+  created_at: Date;
+}
+
+export function toIdpGroupMappingResponse(mapping: IdpGroupMapping): IdpGroupMappingResponse {
+  return {
+    id: mapping.id,
+    org_id: mapping.orgId,
+    connection_id: mapping.connectionId,
+    external_group: mapping.externalGroup,
+    scope_kind: mapping.scopeKind,
+    scope_id: mapping.scopeId,
+    role: mapping.role,
+    created_at: mapping.createdAt,
+  };
 }

@@ -1,22 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { TenantDb } from '../../database/tenant-db';
 import { AuthError } from '../../identity/errors/auth-error';
-import type { Role, ScopeKind } from '../memberships/membership.entity';
+import type { ScopeKind } from '../memberships/membership.entity';
+import type { Role } from '../memberships/roles';
+import { IdpConnection } from '../idp-connections/idp-connection.entity';
 import type { OrgAccess } from '../org-scope/org-access';
-import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
+import { type Page, type PageQuery, pageOf } from '../pagination';
 import { TenancyAudit } from '../tenancy-audit';
-import { assertScopeInOrg, one } from '../tenancy-rows';
-
-export interface IdpGroupMappingView {
-  id: string;
-  org_id: string;
-  connection_id: string;
-  external_group: string;
-  scope_kind: ScopeKind;
-  scope_id: string;
-  role: Role;
-  created_at: Date;
-}
+import { assertScopeInOrg, notFound } from '../tenancy-rows';
+import { IdpGroupMapping } from './idp-group-mapping.entity';
+import { type IdpGroupMappingResponse, toIdpGroupMappingResponse } from './idp-group-mappings.dto';
 
 export interface NewIdpGroupMapping {
   connectionId: string;
@@ -26,7 +19,6 @@ export interface NewIdpGroupMapping {
   role: Role;
 }
 
-const COLUMNS = 'id, org_id, connection_id, external_group, scope_kind, scope_id, role, created_at';
 const WHAT = 'IdP group mapping';
 
 /**
@@ -40,35 +32,24 @@ export class IdpGroupMappingsService {
     private readonly audit: TenancyAudit,
   ) {}
 
-  list(orgId: string, query: PageQuery, connectionId?: string): Promise<Page<IdpGroupMappingView>> {
-    const page =
-      connectionId === undefined
-        ? pageSql('idp_group_mappings', COLUMNS, 'org_id = $1', [orgId], query)
-        : pageSql(
-            'idp_group_mappings',
-            COLUMNS,
-            'org_id = $1 AND connection_id = $2',
-            [orgId, connectionId],
-            query,
-          );
-    return this.tenantDb.run({ kind: 'org', orgId }, async (db) =>
-      toPage(
-        await db.query<(IdpGroupMappingView & { cursor_at: string })[]>(page.sql, page.params),
-        page.limit,
-      ),
-    );
+  list(orgId: string, query: PageQuery, connectionId?: string): Promise<Page<IdpGroupMappingResponse>> {
+    return this.tenantDb.run({ kind: 'org', orgId }, (db) => {
+      const mappings = db
+        .getRepository(IdpGroupMapping)
+        .createQueryBuilder('mapping')
+        .where('mapping.orgId = :orgId', { orgId });
+      if (connectionId !== undefined)
+        mappings.andWhere('mapping.connectionId = :connectionId', { connectionId });
+      return pageOf(mappings, query, toIdpGroupMappingResponse);
+    });
   }
 
-  get(orgId: string, mappingId: string): Promise<IdpGroupMappingView> {
-    return this.tenantDb.run({ kind: 'org', orgId }, async (db) =>
-      one(
-        await db.query<IdpGroupMappingView[]>(
-          `SELECT ${COLUMNS} FROM idp_group_mappings WHERE id = $1 AND org_id = $2`,
-          [mappingId, orgId],
-        ),
-        WHAT,
-      ),
-    );
+  get(orgId: string, mappingId: string): Promise<IdpGroupMappingResponse> {
+    return this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
+      const mapping = await db.getRepository(IdpGroupMapping).findOneBy({ id: mappingId, orgId });
+      if (!mapping) throw notFound(WHAT);
+      return toIdpGroupMappingResponse(mapping);
+    });
   }
 
   /**
@@ -76,33 +57,23 @@ export class IdpGroupMappingsService {
    * mapped twice to one scope is a 409 (unique constraint). A mapping that grants `owner` makes
    * owners of whoever the IdP puts in the group, so, as with invites, only an owner may create one.
    */
-  create(org: OrgAccess, mapping: NewIdpGroupMapping): Promise<IdpGroupMappingView> {
+  create(org: OrgAccess, mapping: NewIdpGroupMapping): Promise<IdpGroupMappingResponse> {
     if (mapping.role === 'owner' && org.role !== 'owner') throw new AuthError('org_forbidden');
     const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
-      one(
-        await db.query<unknown[]>(`SELECT 1 FROM idp_connections WHERE id = $1 AND org_id = $2`, [
-          mapping.connectionId,
-          orgId,
-        ]),
-        'IdP connection in this organization',
-      );
+      const connectionFound = await db.exists(IdpConnection, { where: { id: mapping.connectionId, orgId } });
+      if (!connectionFound) throw notFound('IdP connection in this organization');
       await assertScopeInOrg(db, orgId, mapping.scopeKind, mapping.scopeId);
-      const created = one(
-        await db.query<IdpGroupMappingView[]>(
-          `INSERT INTO idp_group_mappings (org_id, connection_id, external_group, scope_kind, scope_id, role)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-          [
-            orgId,
-            mapping.connectionId,
-            mapping.externalGroup,
-            mapping.scopeKind,
-            mapping.scopeId,
-            mapping.role,
-          ],
-        ),
-        WHAT,
-      );
+      const mappings = db.getRepository(IdpGroupMapping);
+      const created = mappings.create({
+        orgId,
+        connectionId: mapping.connectionId,
+        externalGroup: mapping.externalGroup,
+        scopeKind: mapping.scopeKind,
+        scopeId: mapping.scopeId,
+        role: mapping.role,
+      });
+      await mappings.insert(created); // fills in id and created_at
       await this.audit.record(db, org.actor, orgId, 'tenancy.idp_group_mapping_created', {
         mapping_id: created.id,
         connection_id: mapping.connectionId,
@@ -111,7 +82,7 @@ export class IdpGroupMappingsService {
         scope_id: mapping.scopeId,
         role: mapping.role,
       });
-      return created;
+      return toIdpGroupMappingResponse(created);
     });
   }
 
@@ -119,11 +90,8 @@ export class IdpGroupMappingsService {
   async remove(org: OrgAccess, mappingId: string): Promise<void> {
     const orgId = org.orgId;
     await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
-      const [rows] = await db.query<[{ id: string }[], number]>(
-        `DELETE FROM idp_group_mappings WHERE id = $1 AND org_id = $2 RETURNING id`,
-        [mappingId, orgId],
-      );
-      one(rows, WHAT);
+      const { affected } = await db.getRepository(IdpGroupMapping).delete({ id: mappingId, orgId });
+      if (!affected) throw notFound(WHAT);
       await this.audit.record(db, org.actor, orgId, 'tenancy.idp_group_mapping_deleted', {
         mapping_id: mappingId,
       });

@@ -9,7 +9,8 @@ import {
   PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
-import type { Role, ScopeKind } from '../memberships/membership.entity';
+import type { ScopeKind } from '../memberships/membership.entity';
+import { type Role, roleCheck } from '../memberships/roles';
 import { Organization } from '../organizations/organization.entity';
 import { User } from '../users/user.entity';
 
@@ -20,7 +21,7 @@ import { User } from '../users/user.entity';
 @Entity('invites')
 @Index('ix_invites_org', ['orgId'])
 @Check('ck_invites_scope_kind', `scope_kind IN ('organization', 'team', 'workspace', 'project', 'lab')`)
-@Check('ck_invites_role', `role IN ('viewer', 'member', 'admin', 'owner')`)
+@Check('ck_invites_role', roleCheck('role'))
 export class Invite {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column({ name: 'org_id', type: 'uuid' }) orgId!: string;

@@ -6,7 +6,8 @@ import { AuthError } from '../../identity/errors/auth-error';
 import { RequestError } from '../../common/errors/request-error';
 import type { Principal } from '../../identity/principal';
 import { MembershipCache } from '../memberships/membership-cache';
-import type { Role, ScopeKind } from '../memberships/membership.entity';
+import type { ScopeKind } from '../memberships/membership.entity';
+import { type Role, ROLES_SQL } from '../memberships/roles';
 import type { ChangeActor, OrgAccess } from '../org-scope/org-access';
 import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
 import { TenancyAudit } from '../tenancy-audit';
@@ -45,11 +46,16 @@ export interface AcceptedInvite {
   role: Role;
 }
 
+/*
+ * Invites stay on hand-written SQL: status and expiry are decided by the database clock every instance
+ * shares (`now()`), the claim is one conditional UPDATE that settles concurrent acceptances, and the
+ * membership it grants is an INSERT … ON CONFLICT that keeps the higher role.
+ */
 const STATUS = `CASE WHEN accepted_at IS NOT NULL THEN 'accepted' WHEN revoked_at IS NOT NULL THEN 'revoked'
   WHEN expires_at <= now() THEN 'expired' ELSE 'pending' END`;
 const COLUMNS = `id, org_id, email, scope_kind, scope_id, role, invited_by, expires_at, accepted_at, accepted_by,
   revoked_at, created_at, ${STATUS} AS status`;
-const RANKED_ROLES = `ARRAY['viewer', 'member', 'admin', 'owner']`;
+const RANKED_ROLES = `ARRAY[${ROLES_SQL}]`;
 
 /** Every token this service did not issue for a live row gets this one answer: no oracle. */
 const invalid = () => new RequestError('invite_invalid', 400, 'The invite token is not valid');

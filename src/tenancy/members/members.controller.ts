@@ -15,8 +15,8 @@ import { StepUp } from '../../identity/step-up/step-up.decorator';
 import type { OrgAccess } from '../org-scope/org-access';
 import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
-import { AddMemberBody, ChangeRoleBody } from './members.dto';
-import { type MemberView, MembersService } from './members.service';
+import { AddMemberBody, ChangeRoleBody, type MemberResponse } from './members.dto';
+import { MembersService } from './members.service';
 
 @ApiTags('tenancy')
 @ApiBearerAuth()
@@ -26,19 +26,22 @@ export class MembersController {
 
   @OrgScoped()
   @Get()
-  list(@CurrentOrg() org: OrgAccess, @Query() query: PageQuery): Promise<Page<MemberView>> {
+  list(@CurrentOrg() org: OrgAccess, @Query() query: PageQuery): Promise<Page<MemberResponse>> {
     return this.members.list(org.orgId, query);
   }
 
   @OrgScoped()
   @Get(':membershipId')
-  get(@CurrentOrg() org: OrgAccess, @Param('membershipId', ParseUUIDPipe) id: string): Promise<MemberView> {
+  get(
+    @CurrentOrg() org: OrgAccess,
+    @Param('membershipId', ParseUUIDPipe) id: string,
+  ): Promise<MemberResponse> {
     return this.members.get(org.orgId, id);
   }
 
   @OrgAdmin()
   @Post()
-  add(@CurrentOrg() org: OrgAccess, @Body() body: AddMemberBody): Promise<MemberView> {
+  add(@CurrentOrg() org: OrgAccess, @Body() body: AddMemberBody): Promise<MemberResponse> {
     return this.members.add(org, body);
   }
 
@@ -48,7 +51,7 @@ export class MembersController {
     @CurrentOrg() org: OrgAccess,
     @Param('membershipId', ParseUUIDPipe) id: string,
     @Body() body: ChangeRoleBody,
-  ): Promise<MemberView> {
+  ): Promise<MemberResponse> {
     return this.members.changeRole(org, id, body.role);
   }
 

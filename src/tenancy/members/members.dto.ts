@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { ROLES, type Role, type ScopeKind } from '../memberships/membership.entity';
+import type { Membership, MembershipSource, ScopeKind } from '../memberships/membership.entity';
+import { ROLES, type Role } from '../memberships/roles';
 
 export const SCOPE_KINDS: readonly ScopeKind[] = ['organization', 'team', 'workspace', 'project', 'lab'];
 
@@ -36,4 +37,32 @@ export class ChangeRoleBody {
   @ApiProperty({ enum: ROLES })
   @IsIn(ROLES)
   role!: Role;
+}
+
+/** A membership and its member, as the API answers it. */
+export interface MemberResponse {
+  id: string;
+  user_id: string;
+  sub: string;
+  email: string | null;
+  scope_kind: ScopeKind;
+  scope_id: string;
+  role: Role;
+  source: MembershipSource;
+  created_at: Date;
+}
+
+/** `membership.user` must be loaded (the member's `sub` and email come from it). */
+export function toMemberResponse(membership: Membership): MemberResponse {
+  return {
+    id: membership.id,
+    user_id: membership.userId,
+    sub: membership.user.sub,
+    email: membership.user.email,
+    scope_kind: membership.scopeKind,
+    scope_id: membership.scopeId,
+    role: membership.role,
+    source: membership.source,
+    created_at: membership.createdAt,
+  };
 }

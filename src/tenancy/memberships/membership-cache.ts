@@ -6,6 +6,7 @@ import { REDIS } from '../../core/core.module';
 import { SYSTEM_SCOPE, TenantDb } from '../../database/tenant-db';
 import { HotCounter, type HotSeries } from '../../observability/hot-counter';
 import { MetricsService } from '../../observability/metrics.service';
+import { Organization } from '../organizations/organization.entity';
 import type { Role } from './membership.entity';
 
 /** Where a user stands in one organization, as the database said a moment ago. */
@@ -144,6 +145,7 @@ export class MembershipCache implements OnModuleInit, OnApplicationShutdown {
 
   private async load(sub: string, orgId: string): Promise<OrgStanding> {
     const generation = this.generation;
+    // Raw SQL: the @OrgScoped hot path; one statement answers user id, org role and membership at once.
     const rows = await this.tenantDb.run({ kind: 'org', orgId }, (db) =>
       db.query<{ user_id: string; role: Role | null; member: boolean }[]>(
         `SELECT u.id AS user_id,
@@ -167,10 +169,10 @@ export class MembershipCache implements OnModuleInit, OnApplicationShutdown {
     const cached = this.trusted ? this.orgIdsByAuth0Id.get(auth0OrgId) : undefined;
     if (cached) return cached;
     const generation = this.generation;
-    const rows = await this.tenantDb.run(SYSTEM_SCOPE, (db) =>
-      db.query<{ id: string }[]>(`SELECT id FROM organizations WHERE auth0_org_id = $1`, [auth0OrgId]),
+    const organization = await this.tenantDb.run(SYSTEM_SCOPE, (db) =>
+      db.getRepository(Organization).findOne({ where: { auth0OrgId }, select: { id: true } }),
     );
-    const id = rows[0]?.id;
+    const id = organization?.id;
     if (id && this.trusted && generation === this.generation) this.orgIdsByAuth0Id.set(auth0OrgId, id);
     return id;
   }

@@ -12,11 +12,11 @@ import {
 } from 'typeorm';
 import { Organization } from '../organizations/organization.entity';
 import { User } from '../users/user.entity';
+import { type Role, roleCheck } from './roles';
 
 export type ScopeKind = 'organization' | 'team' | 'workspace' | 'project' | 'lab';
-/** Ordered: a role on a scope applies to everything below it. */
-export const ROLES = ['viewer', 'member', 'admin', 'owner'] as const;
-export type Role = (typeof ROLES)[number];
+/** The role lattice lives in ./roles; re-exported because the entity is where readers look for it. */
+export { ROLES, type Role } from './roles';
 export type MembershipSource = 'manual' | 'invite' | 'idp_group' | 'jit';
 
 @Entity('memberships')
@@ -24,7 +24,7 @@ export type MembershipSource = 'manual' | 'invite' | 'idp_group' | 'jit';
 @Index('ix_memberships_org', ['orgId'])
 @Index('ix_memberships_user', ['userId'])
 @Check('ck_memberships_scope_kind', `scope_kind IN ('organization', 'team', 'workspace', 'project', 'lab')`)
-@Check('ck_memberships_role', `role IN ('viewer', 'member', 'admin', 'owner')`)
+@Check('ck_memberships_role', roleCheck('role'))
 @Check('ck_memberships_source', `source IN ('manual', 'invite', 'idp_group', 'jit')`)
 export class Membership {
   @PrimaryGeneratedColumn('uuid') id!: string;

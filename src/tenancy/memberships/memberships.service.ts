@@ -22,6 +22,7 @@ export class MembershipsService {
   async listForSubject(sub: string): Promise<MembershipView[]> {
     const userId = await userIdOf(this.tenantDb, sub);
     if (!userId) return [];
+    // Raw SQL: the order is the scope chain's (organization first), which the query builder cannot rank.
     return this.tenantDb.run({ kind: 'user', userId }, (db) =>
       db.query<MembershipView[]>(
         `SELECT org_id, scope_kind, scope_id, role, source FROM memberships

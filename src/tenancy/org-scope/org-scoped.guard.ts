@@ -2,13 +2,12 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { AuthError } from '../../identity/errors/auth-error';
 import { RequestError } from '../../common/errors/request-error';
+import { isUuid } from '../../common/uuid';
 import type { Principal } from '../../identity/principal';
 import { principalOf, requestOf } from '../../identity/request-context';
 import { HandlerMetadata } from '../../identity/route-metadata';
 import { MembershipCache, type OrgStanding } from '../memberships/membership-cache';
-import type { Role } from '../memberships/membership.entity';
-import { meets } from '../memberships/roles';
-import { UUID } from '../tenancy-rows';
+import { meets, type Role } from '../memberships/roles';
 import { actorOf } from './change-actor';
 import type { ChangeActor, OrgAccess, OrgScopedRequest } from './org-access';
 import { type OrgScopeOptions, OrgScopeRequirement } from './org-scoped.decorator';
@@ -45,7 +44,7 @@ export class OrgScopedGuard implements CanActivate {
     const named = namedOrg(request, options.param ?? 'orgId');
     const claim = principal.orgId;
     // Fast path: everything is a plain id and the standing is cached.
-    if (claim === undefined || UUID.test(claim)) {
+    if (claim === undefined || isUuid(claim)) {
       const orgId = this.agreed(principal, named, claim);
       const standing = isClusterAdmin(principal) ? undefined : this.memberships.peek(principal.sub, orgId);
       if (standing) return this.admit(request, principal, orgId, standing, options);
@@ -61,7 +60,7 @@ export class OrgScopedGuard implements CanActivate {
   ): Promise<boolean> {
     let claim = principal.orgId;
     // Auth0 puts its own Organization id (`org_…`) in the token; find the organization bound to it.
-    if (claim !== undefined && !UUID.test(claim)) {
+    if (claim !== undefined && !isUuid(claim)) {
       claim = (await this.memberships.orgIdOfAuth0Org(claim)) ?? `unbound:${claim}`;
     }
     const orgId = this.agreed(principal, named, claim);
@@ -69,7 +68,7 @@ export class OrgScopedGuard implements CanActivate {
       request.orgAccess = new GrantedOrgAccess(orgId, null, 'owner', true, request, principal);
       return true;
     }
-    if (!UUID.test(orgId)) throw new AuthError('org_forbidden');
+    if (!isUuid(orgId)) throw new AuthError('org_forbidden');
     return this.admit(
       request,
       principal,
@@ -147,7 +146,7 @@ function namedOrg(request: OrgScopedRequest, param: string): string | undefined 
   if (Array.isArray(header))
     throw new RequestError('invalid_request', 400, `one ${ORG_HEADER} header at most`);
   for (const value of [fromRoute, header]) {
-    if (value !== undefined && !UUID.test(value)) {
+    if (value !== undefined && !isUuid(value)) {
       throw new RequestError('invalid_request', 400, 'the organization id must be a UUID');
     }
   }

@@ -12,9 +12,10 @@ import { type Page, PageQuery } from '../pagination';
 import {
   CreateOrganizationBody,
   OrganizationStrategyBody,
+  type OrganizationResponse,
   RenameOrganizationBody,
 } from './organizations.dto';
-import { OrganizationsService, type OrganizationView } from './organizations.service';
+import { OrganizationsService } from './organizations.service';
 
 @ApiTags('tenancy')
 @ApiBearerAuth()
@@ -25,7 +26,10 @@ export class OrganizationsController {
   /** The caller's organizations; every organization for `admin:cluster`. */
   @Authenticated()
   @Get()
-  list(@CurrentPrincipal() principal: Principal, @Query() query: PageQuery): Promise<Page<OrganizationView>> {
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: PageQuery,
+  ): Promise<Page<OrganizationResponse>> {
     return this.organizations.listForCaller(principal, query);
   }
 
@@ -35,19 +39,19 @@ export class OrganizationsController {
   create(
     @CurrentActor() actor: ChangeActor,
     @Body() body: CreateOrganizationBody,
-  ): Promise<OrganizationView> {
+  ): Promise<OrganizationResponse> {
     return this.organizations.createInstitutional(actor, body);
   }
 
   @OrgScoped()
   @Get(':orgId')
-  get(@CurrentOrg() org: OrgAccess): Promise<OrganizationView> {
+  get(@CurrentOrg() org: OrgAccess): Promise<OrganizationResponse> {
     return this.organizations.get(org.orgId);
   }
 
   @OrgAdmin()
   @Patch(':orgId')
-  rename(@CurrentOrg() org: OrgAccess, @Body() body: RenameOrganizationBody): Promise<OrganizationView> {
+  rename(@CurrentOrg() org: OrgAccess, @Body() body: RenameOrganizationBody): Promise<OrganizationResponse> {
     return this.organizations.rename(org, body.name);
   }
 
@@ -58,7 +62,7 @@ export class OrganizationsController {
   changeStrategy(
     @CurrentOrg() org: OrgAccess,
     @Body() body: OrganizationStrategyBody,
-  ): Promise<OrganizationView> {
+  ): Promise<OrganizationResponse> {
     return this.organizations.changeStrategy(org, body);
   }
 }

@@ -1,3 +1,4 @@
+import type { Organization, OrganizationKind } from './organization.entity';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsEmail,
@@ -56,4 +57,23 @@ export class OrganizationStrategyBody {
   @ValidateIf((body: OrganizationStrategyBody) => body.kind === 'institutional')
   @Matches(AUTH0_ORG_ID, { message: AUTH0_ORG_ID_MESSAGE })
   auth0_org_id?: string;
+}
+
+/** An organization as the API answers it. */
+export interface OrganizationResponse {
+  id: string;
+  kind: OrganizationKind;
+  name: string;
+  auth0_org_id: string | null;
+  created_at: Date;
+}
+
+export function toOrganizationResponse(organization: Organization): OrganizationResponse {
+  return {
+    id: organization.id,
+    kind: organization.kind,
+    name: organization.name,
+    auth0_org_id: organization.auth0OrgId,
+    created_at: organization.createdAt,
+  };
 }

@@ -1,24 +1,21 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { SYSTEM_SCOPE, TenantDb } from '../../database/tenant-db';
 import { RequestError } from '../../common/errors/request-error';
 import type { Principal } from '../../identity/principal';
 import { MembershipCache } from '../memberships/membership-cache';
+import { Membership } from '../memberships/membership.entity';
 import type { ChangeActor, OrgAccess } from '../org-scope/org-access';
 import { TenancyAudit } from '../tenancy-audit';
-import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
-import { one, upsertUser, userIdOf } from '../tenancy-rows';
-import type { CreateOrganizationBody, OrganizationStrategyBody } from './organizations.dto';
-import type { OrganizationKind } from './organization.entity';
-
-export interface OrganizationView {
-  id: string;
-  kind: OrganizationKind;
-  name: string;
-  auth0_org_id: string | null;
-  created_at: Date;
-}
-
-const COLUMNS = 'id, kind, name, auth0_org_id, created_at';
+import { type Page, type PageQuery, pageOf } from '../pagination';
+import { notFound, upsertUser, userIdOf } from '../tenancy-rows';
+import {
+  type CreateOrganizationBody,
+  type OrganizationResponse,
+  type OrganizationStrategyBody,
+  toOrganizationResponse,
+} from './organizations.dto';
+import { Organization } from './organization.entity';
 
 @Injectable()
 export class OrganizationsService {
@@ -32,82 +29,78 @@ export class OrganizationsService {
    * The organizations the caller belongs to (all of them for `admin:cluster`). Runs in the caller's
    * user scope: under strict row-level security the database itself hides every other organization.
    */
-  async listForCaller(principal: Principal, query: PageQuery): Promise<Page<OrganizationView>> {
+  async listForCaller(principal: Principal, query: PageQuery): Promise<Page<OrganizationResponse>> {
     if (principal.permissions.has('admin:cluster')) {
-      const page = pageSql('organizations', COLUMNS, 'TRUE', [], query);
-      return this.tenantDb.run(SYSTEM_SCOPE, async (db) =>
-        toPage(
-          await db.query<(OrganizationView & { cursor_at: string })[]>(page.sql, page.params),
-          page.limit,
+      return this.tenantDb.run(SYSTEM_SCOPE, (db) =>
+        pageOf(
+          db.getRepository(Organization).createQueryBuilder('organization'),
+          query,
+          toOrganizationResponse,
         ),
       );
     }
     const userId = await userIdOf(this.tenantDb, principal.sub);
     if (!userId) return { items: [], next_cursor: null };
-    const page = pageSql(
-      'organizations',
-      COLUMNS,
-      'id IN (SELECT org_id FROM memberships WHERE user_id = $1)',
-      [userId],
-      query,
-    );
-    return this.tenantDb.run({ kind: 'user', userId }, async (db) =>
-      toPage(await db.query<(OrganizationView & { cursor_at: string })[]>(page.sql, page.params), page.limit),
-    );
+    return this.tenantDb.run({ kind: 'user', userId }, (db) => {
+      const organizations = db.getRepository(Organization).createQueryBuilder('organization');
+      const memberOf = organizations
+        .subQuery()
+        .select('membership.orgId')
+        .from(Membership, 'membership')
+        .where('membership.userId = :userId', { userId })
+        .getQuery();
+      return pageOf(organizations.where(`organization.id IN ${memberOf}`), query, toOrganizationResponse);
+    });
   }
 
-  get(orgId: string): Promise<OrganizationView> {
+  get(orgId: string): Promise<OrganizationResponse> {
     return this.tenantDb.run({ kind: 'org', orgId }, async (db) =>
-      one(
-        await db.query<OrganizationView[]>(`SELECT ${COLUMNS} FROM organizations WHERE id = $1`, [orgId]),
-        'organization',
-      ),
+      toOrganizationResponse(await this.find(db, orgId)),
     );
   }
 
   /** An institutional organization bound to its Auth0 Organization, with its first owner. */
-  async createInstitutional(actor: ChangeActor, body: CreateOrganizationBody): Promise<OrganizationView> {
+  async createInstitutional(actor: ChangeActor, body: CreateOrganizationBody): Promise<OrganizationResponse> {
     const org = await this.tenantDb.run(SYSTEM_SCOPE, async (db) => {
-      const created = one(
-        await db.query<OrganizationView[]>(
-          `INSERT INTO organizations (kind, name, auth0_org_id) VALUES ('institutional', $1, $2) RETURNING ${COLUMNS}`,
-          [body.name, body.auth0_org_id],
-        ),
-        'organization',
-      );
+      const organizations = db.getRepository(Organization);
+      const created = organizations.create({
+        kind: 'institutional',
+        name: body.name,
+        auth0OrgId: body.auth0_org_id,
+      });
+      await organizations.insert(created); // fills in id and created_at
       const ownerId = await upsertUser(db, body.owner_sub, body.owner_email);
-      await db.query(
-        `INSERT INTO memberships (user_id, org_id, scope_kind, scope_id, role, source)
-         VALUES ($1, $2, 'organization', $2, 'owner', 'manual')`,
-        [ownerId, created.id],
-      );
+      await db.getRepository(Membership).insert({
+        userId: ownerId,
+        orgId: created.id,
+        scopeKind: 'organization',
+        scopeId: created.id,
+        role: 'owner',
+        source: 'manual',
+      });
       await this.audit.record(db, actor, created.id, 'tenancy.org_created', {
         kind: created.kind,
         name: created.name,
-        auth0_org_id: created.auth0_org_id,
+        auth0_org_id: created.auth0OrgId,
         owner_sub: body.owner_sub,
       });
       return created;
     });
     await this.memberships.invalidate(org.id);
-    return org;
+    return toOrganizationResponse(org);
   }
 
-  rename(org: OrgAccess, name: string): Promise<OrganizationView> {
+  rename(org: OrgAccess, name: string): Promise<OrganizationResponse> {
     const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
-      const [rows] = await db.query<[OrganizationView[], number]>(
-        `UPDATE organizations SET name = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
-        [orgId, name],
-      );
-      const renamed = one(rows, 'organization');
+      const renamed = await this.change(db, orgId, { name });
       await this.audit.record(db, org.actor, orgId, 'tenancy.org_renamed', { name });
-      return renamed;
+      return toOrganizationResponse(renamed);
     });
   }
 
   /** Binding or unbinding the Auth0 Organization changes which tokens' org claims name this org. */
-  async changeStrategy(org: OrgAccess, body: OrganizationStrategyBody): Promise<OrganizationView> {
+  async changeStrategy(org: OrgAccess, body: OrganizationStrategyBody): Promise<OrganizationResponse> {
     const orgId = org.orgId;
     const auth0OrgId = body.kind === 'institutional' ? body.auth0_org_id : null;
     if (body.kind === 'institutional' && !auth0OrgId) {
@@ -118,11 +111,7 @@ export class OrganizationsService {
       );
     }
     const updated = await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
-      const [rows] = await db.query<[OrganizationView[], number]>(
-        `UPDATE organizations SET kind = $2, auth0_org_id = $3 WHERE id = $1 RETURNING ${COLUMNS}`,
-        [orgId, body.kind, auth0OrgId],
-      );
-      const changed = one(rows, 'organization');
+      const changed = await this.change(db, orgId, { kind: body.kind, auth0OrgId: auth0OrgId ?? null });
       await this.audit.record(db, org.actor, orgId, 'tenancy.org_strategy_changed', {
         kind: body.kind,
         auth0_org_id: auth0OrgId,
@@ -130,6 +119,23 @@ export class OrganizationsService {
       return changed;
     });
     await this.memberships.invalidate(orgId);
-    return updated;
+    return toOrganizationResponse(updated);
+  }
+
+  private async find(db: EntityManager, orgId: string): Promise<Organization> {
+    const organization = await db.getRepository(Organization).findOneBy({ id: orgId });
+    if (!organization) throw notFound('organization');
+    return organization;
+  }
+
+  /** Under row-level security another organization's row is simply not there: 404 as for any unknown id. */
+  private async change(
+    db: EntityManager,
+    orgId: string,
+    change: Partial<Pick<Organization, 'name' | 'kind' | 'auth0OrgId'>>,
+  ): Promise<Organization> {
+    const { affected } = await db.getRepository(Organization).update({ id: orgId }, change);
+    if (!affected) throw notFound('organization');
+    return this.find(db, orgId);
   }
 }

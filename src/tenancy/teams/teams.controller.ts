@@ -14,8 +14,8 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { OrgAccess } from '../org-scope/org-access';
 import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
-import { TeamBody } from './teams.dto';
-import { TeamsService, type TeamView } from './teams.service';
+import { TeamBody, type TeamResponse } from './teams.dto';
+import { TeamsService } from './teams.service';
 
 @ApiTags('tenancy')
 @ApiBearerAuth()
@@ -25,19 +25,19 @@ export class TeamsController {
 
   @OrgScoped()
   @Get()
-  list(@CurrentOrg() org: OrgAccess, @Query() query: PageQuery): Promise<Page<TeamView>> {
+  list(@CurrentOrg() org: OrgAccess, @Query() query: PageQuery): Promise<Page<TeamResponse>> {
     return this.teams.list(org.orgId, query);
   }
 
   @OrgScoped()
   @Get(':teamId')
-  get(@CurrentOrg() org: OrgAccess, @Param('teamId', ParseUUIDPipe) teamId: string): Promise<TeamView> {
+  get(@CurrentOrg() org: OrgAccess, @Param('teamId', ParseUUIDPipe) teamId: string): Promise<TeamResponse> {
     return this.teams.get(org.orgId, teamId);
   }
 
   @OrgAdmin()
   @Post()
-  create(@CurrentOrg() org: OrgAccess, @Body() body: TeamBody): Promise<TeamView> {
+  create(@CurrentOrg() org: OrgAccess, @Body() body: TeamBody): Promise<TeamResponse> {
     return this.teams.create(org, body.name);
   }
 
@@ -47,7 +47,7 @@ export class TeamsController {
     @CurrentOrg() org: OrgAccess,
     @Param('teamId', ParseUUIDPipe) teamId: string,
     @Body() body: TeamBody,
-  ): Promise<TeamView> {
+  ): Promise<TeamResponse> {
     return this.teams.rename(org, teamId, body.name);
   }
 

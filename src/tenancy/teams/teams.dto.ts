@@ -1,3 +1,4 @@
+import type { Team } from './team.entity';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
@@ -7,4 +8,16 @@ export class TeamBody {
   @IsNotEmpty()
   @MaxLength(200)
   name!: string;
+}
+
+/** A team as the API answers it. */
+export interface TeamResponse {
+  id: string;
+  org_id: string;
+  name: string;
+  created_at: Date;
+}
+
+export function toTeamResponse(team: Team): TeamResponse {
+  return { id: team.id, org_id: team.orgId, name: team.name, created_at: team.createdAt };
 }

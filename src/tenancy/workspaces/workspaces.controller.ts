@@ -14,13 +14,15 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { OrgAccess } from '../org-scope/org-access';
 import { CurrentOrg, OrgAdmin, OrgScoped } from '../org-scope/org-scoped.decorator';
 import { type Page, PageQuery } from '../pagination';
-import { CreateWorkspaceBody, NamedBody, UpdateWorkspaceBody, WorkspaceListQuery } from './workspaces.dto';
 import {
-  type WorkspaceChildKind,
-  type WorkspaceChildView,
-  WorkspacesService,
-  type WorkspaceView,
-} from './workspaces.service';
+  CreateWorkspaceBody,
+  NamedBody,
+  UpdateWorkspaceBody,
+  type WorkspaceChildResponse,
+  WorkspaceListQuery,
+  type WorkspaceResponse,
+} from './workspaces.dto';
+import { type WorkspaceChildKind, WorkspacesService } from './workspaces.service';
 
 @ApiTags('tenancy')
 @ApiBearerAuth()
@@ -30,19 +32,22 @@ export class WorkspacesController {
 
   @OrgScoped()
   @Get()
-  list(@CurrentOrg() org: OrgAccess, @Query() query: WorkspaceListQuery): Promise<Page<WorkspaceView>> {
+  list(@CurrentOrg() org: OrgAccess, @Query() query: WorkspaceListQuery): Promise<Page<WorkspaceResponse>> {
     return this.workspaces.list(org.orgId, query.team_id, query);
   }
 
   @OrgScoped()
   @Get(':workspaceId')
-  get(@CurrentOrg() org: OrgAccess, @Param('workspaceId', ParseUUIDPipe) id: string): Promise<WorkspaceView> {
+  get(
+    @CurrentOrg() org: OrgAccess,
+    @Param('workspaceId', ParseUUIDPipe) id: string,
+  ): Promise<WorkspaceResponse> {
     return this.workspaces.get(org.orgId, id);
   }
 
   @OrgAdmin()
   @Post()
-  create(@CurrentOrg() org: OrgAccess, @Body() body: CreateWorkspaceBody): Promise<WorkspaceView> {
+  create(@CurrentOrg() org: OrgAccess, @Body() body: CreateWorkspaceBody): Promise<WorkspaceResponse> {
     return this.workspaces.create(org, body);
   }
 
@@ -52,7 +57,7 @@ export class WorkspacesController {
     @CurrentOrg() org: OrgAccess,
     @Param('workspaceId', ParseUUIDPipe) id: string,
     @Body() body: UpdateWorkspaceBody,
-  ): Promise<WorkspaceView> {
+  ): Promise<WorkspaceResponse> {
     return this.workspaces.update(org, id, body);
   }
 
@@ -80,7 +85,7 @@ function workspaceChildController(kind: WorkspaceChildKind, path: 'projects' | '
       @CurrentOrg() org: OrgAccess,
       @Param('workspaceId', ParseUUIDPipe) workspaceId: string,
       @Query() query: PageQuery,
-    ): Promise<Page<WorkspaceChildView>> {
+    ): Promise<Page<WorkspaceChildResponse>> {
       return this.workspaces.listChildren(kind, org.orgId, workspaceId, query);
     }
 
@@ -90,7 +95,7 @@ function workspaceChildController(kind: WorkspaceChildKind, path: 'projects' | '
       @CurrentOrg() org: OrgAccess,
       @Param('workspaceId', ParseUUIDPipe) workspaceId: string,
       @Param(idParam, ParseUUIDPipe) id: string,
-    ): Promise<WorkspaceChildView> {
+    ): Promise<WorkspaceChildResponse> {
       return this.workspaces.getChild(kind, org.orgId, workspaceId, id);
     }
 
@@ -100,7 +105,7 @@ function workspaceChildController(kind: WorkspaceChildKind, path: 'projects' | '
       @CurrentOrg() org: OrgAccess,
       @Param('workspaceId', ParseUUIDPipe) workspaceId: string,
       @Body() body: NamedBody,
-    ): Promise<WorkspaceChildView> {
+    ): Promise<WorkspaceChildResponse> {
       return this.workspaces.createChild(kind, org, workspaceId, body.name);
     }
 
@@ -111,7 +116,7 @@ function workspaceChildController(kind: WorkspaceChildKind, path: 'projects' | '
       @Param('workspaceId', ParseUUIDPipe) workspaceId: string,
       @Param(idParam, ParseUUIDPipe) id: string,
       @Body() body: NamedBody,
-    ): Promise<WorkspaceChildView> {
+    ): Promise<WorkspaceChildResponse> {
       return this.workspaces.renameChild(kind, org, workspaceId, id, body.name);
     }
 

@@ -4,36 +4,23 @@ import { TenantDb } from '../../database/tenant-db';
 import { RequestError } from '../../common/errors/request-error';
 import { MembershipCache } from '../memberships/membership-cache';
 import type { OrgAccess } from '../org-scope/org-access';
+import { Lab, Project } from '../projects/workspace-child.entity';
 import { TenancyAudit } from '../tenancy-audit';
-import { type Page, type PageQuery, pageSql, toPage } from '../pagination';
-import { assertScopeInOrg, deleteScopeGrants, one } from '../tenancy-rows';
-import type { CreateWorkspaceBody, UpdateWorkspaceBody } from './workspaces.dto';
-
-export interface WorkspaceView {
-  id: string;
-  org_id: string;
-  team_id: string | null;
-  name: string;
-  created_at: Date;
-}
-
-/** A project or a lab: the two leaves of the scope chain, under one workspace. */
-export interface WorkspaceChildView {
-  id: string;
-  org_id: string;
-  workspace_id: string;
-  name: string;
-  created_at: Date;
-}
+import { type Page, type PageQuery, pageOf } from '../pagination';
+import { assertScopeInOrg, deleteScopeGrants, notFound } from '../tenancy-rows';
+import {
+  type CreateWorkspaceBody,
+  toWorkspaceChildResponse,
+  toWorkspaceResponse,
+  type UpdateWorkspaceBody,
+  type WorkspaceChildResponse,
+  type WorkspaceResponse,
+} from './workspaces.dto';
+import { Workspace } from './workspace.entity';
 
 export type WorkspaceChildKind = 'project' | 'lab';
-const CHILD_TABLES: Readonly<Record<WorkspaceChildKind, 'projects' | 'labs'>> = {
-  project: 'projects',
-  lab: 'labs',
-};
-
-const COLUMNS = 'id, org_id, team_id, name, created_at';
-const CHILD_COLUMNS = 'id, org_id, workspace_id, name, created_at';
+/** A project or a lab: the two leaves of the scope chain, under one workspace (one entity shape). */
+const CHILD_ENTITIES: Readonly<Record<WorkspaceChildKind, typeof Project>> = { project: Project, lab: Lab };
 
 @Injectable()
 export class WorkspacesService {
@@ -43,41 +30,41 @@ export class WorkspacesService {
     private readonly audit: TenancyAudit,
   ) {}
 
-  list(orgId: string, teamId: string | undefined, query: PageQuery): Promise<Page<WorkspaceView>> {
-    const page = teamId
-      ? pageSql('workspaces', COLUMNS, 'org_id = $1 AND team_id = $2', [orgId, teamId], query)
-      : pageSql('workspaces', COLUMNS, 'org_id = $1', [orgId], query);
+  list(orgId: string, teamId: string | undefined, query: PageQuery): Promise<Page<WorkspaceResponse>> {
+    return this.tenantDb.run({ kind: 'org', orgId }, (db) => {
+      const workspaces = db
+        .getRepository(Workspace)
+        .createQueryBuilder('workspace')
+        .where('workspace.orgId = :orgId', { orgId });
+      if (teamId) workspaces.andWhere('workspace.teamId = :teamId', { teamId });
+      return pageOf(workspaces, query, toWorkspaceResponse);
+    });
+  }
+
+  get(orgId: string, workspaceId: string): Promise<WorkspaceResponse> {
     return this.tenantDb.run({ kind: 'org', orgId }, async (db) =>
-      toPage(await db.query<(WorkspaceView & { cursor_at: string })[]>(page.sql, page.params), page.limit),
+      toWorkspaceResponse(await this.find(db, orgId, workspaceId)),
     );
   }
 
-  get(orgId: string, workspaceId: string): Promise<WorkspaceView> {
-    return this.tenantDb.run({ kind: 'org', orgId }, (db) => this.find(db, orgId, workspaceId));
-  }
-
-  create(org: OrgAccess, body: CreateWorkspaceBody): Promise<WorkspaceView> {
+  create(org: OrgAccess, body: CreateWorkspaceBody): Promise<WorkspaceResponse> {
     const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       if (body.team_id) await assertScopeInOrg(db, orgId, 'team', body.team_id);
-      const workspace = one(
-        await db.query<WorkspaceView[]>(
-          `INSERT INTO workspaces (org_id, team_id, name) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-          [orgId, body.team_id ?? null, body.name],
-        ),
-        'workspace',
-      );
+      const workspaces = db.getRepository(Workspace);
+      const workspace = workspaces.create({ orgId, teamId: body.team_id ?? null, name: body.name });
+      await workspaces.insert(workspace); // fills in id and created_at
       await this.audit.record(db, org.actor, orgId, 'tenancy.workspace_created', {
         workspace_id: workspace.id,
-        team_id: workspace.team_id,
+        team_id: workspace.teamId,
         name: workspace.name,
       });
-      return workspace;
+      return toWorkspaceResponse(workspace);
     });
   }
 
   /** Moving a workspace between teams changes who inherits a role on it. */
-  async update(org: OrgAccess, workspaceId: string, body: UpdateWorkspaceBody): Promise<WorkspaceView> {
+  async update(org: OrgAccess, workspaceId: string, body: UpdateWorkspaceBody): Promise<WorkspaceResponse> {
     const orgId = org.orgId;
     if (body.name === undefined && body.team_id === undefined) {
       throw new RequestError('invalid_request', 400, 'nothing to change: give name and/or team_id');
@@ -85,16 +72,15 @@ export class WorkspacesService {
     const updated = await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       const current = await this.find(db, orgId, workspaceId);
       if (body.team_id) await assertScopeInOrg(db, orgId, 'team', body.team_id);
-      const [rows] = await db.query<[WorkspaceView[], number]>(
-        `UPDATE workspaces SET name = $3, team_id = $4 WHERE id = $1 AND org_id = $2 RETURNING ${COLUMNS}`,
-        [
-          workspaceId,
-          orgId,
-          body.name ?? current.name,
-          body.team_id === undefined ? current.team_id : body.team_id,
-        ],
+      const { affected } = await db.getRepository(Workspace).update(
+        { id: workspaceId, orgId },
+        {
+          name: body.name ?? current.name,
+          teamId: body.team_id === undefined ? current.teamId : body.team_id,
+        },
       );
-      const workspace = one(rows, 'workspace');
+      if (!affected) throw notFound('workspace');
+      const workspace = await this.find(db, orgId, workspaceId);
       await this.audit.record(db, org.actor, orgId, 'tenancy.workspace_updated', {
         workspace_id: workspaceId,
         changes: body,
@@ -102,7 +88,7 @@ export class WorkspacesService {
       return workspace;
     });
     if (body.team_id !== undefined) await this.memberships.invalidate(orgId);
-    return updated;
+    return toWorkspaceResponse(updated);
   }
 
   /** Its projects and labs go with it (foreign keys), and so do the memberships on all three. */
@@ -111,10 +97,10 @@ export class WorkspacesService {
     await this.tenantDb.run({ kind: 'org', orgId }, async (db) => {
       await this.find(db, orgId, workspaceId);
       for (const kind of ['project', 'lab'] as const) {
-        const children = await db.query<{ id: string }[]>(
-          `SELECT id FROM ${CHILD_TABLES[kind]} WHERE workspace_id = $1 AND org_id = $2`,
-          [workspaceId, orgId],
-        );
+        const children = await db.find(CHILD_ENTITIES[kind], {
+          where: { workspaceId, orgId },
+          select: { id: true },
+        });
         await deleteScopeGrants(
           db,
           orgId,
@@ -123,7 +109,7 @@ export class WorkspacesService {
         );
       }
       await deleteScopeGrants(db, orgId, 'workspace', [workspaceId]);
-      await db.query(`DELETE FROM workspaces WHERE id = $1 AND org_id = $2`, [workspaceId, orgId]);
+      await db.delete(Workspace, { id: workspaceId, orgId });
       await this.audit.record(db, org.actor, orgId, 'tenancy.workspace_deleted', {
         workspace_id: workspaceId,
       });
@@ -138,20 +124,14 @@ export class WorkspacesService {
     orgId: string,
     workspaceId: string,
     query: PageQuery,
-  ): Promise<Page<WorkspaceChildView>> {
-    const page = pageSql(
-      CHILD_TABLES[kind],
-      CHILD_COLUMNS,
-      'org_id = $1 AND workspace_id = $2',
-      [orgId, workspaceId],
-      query,
-    );
+  ): Promise<Page<WorkspaceChildResponse>> {
     return this.tenantDb.run({ kind: 'org', orgId, workspaceId }, async (db) => {
       await this.find(db, orgId, workspaceId);
-      return toPage(
-        await db.query<(WorkspaceChildView & { cursor_at: string })[]>(page.sql, page.params),
-        page.limit,
-      );
+      const children = db
+        .getRepository(CHILD_ENTITIES[kind])
+        .createQueryBuilder('child')
+        .where('child.orgId = :orgId AND child.workspaceId = :workspaceId', { orgId, workspaceId });
+      return pageOf(children, query, toWorkspaceChildResponse);
     });
   }
 
@@ -160,16 +140,12 @@ export class WorkspacesService {
     orgId: string,
     workspaceId: string,
     id: string,
-  ): Promise<WorkspaceChildView> {
-    return this.tenantDb.run({ kind: 'org', orgId, workspaceId }, async (db) =>
-      one(
-        await db.query<WorkspaceChildView[]>(
-          `SELECT ${CHILD_COLUMNS} FROM ${CHILD_TABLES[kind]} WHERE id = $1 AND workspace_id = $2 AND org_id = $3`,
-          [id, workspaceId, orgId],
-        ),
-        kind,
-      ),
-    );
+  ): Promise<WorkspaceChildResponse> {
+    return this.tenantDb.run({ kind: 'org', orgId, workspaceId }, async (db) => {
+      const child = await db.findOneBy(CHILD_ENTITIES[kind], { id, workspaceId, orgId });
+      if (!child) throw notFound(kind);
+      return toWorkspaceChildResponse(child);
+    });
   }
 
   createChild(
@@ -177,23 +153,19 @@ export class WorkspacesService {
     org: OrgAccess,
     workspaceId: string,
     name: string,
-  ): Promise<WorkspaceChildView> {
+  ): Promise<WorkspaceChildResponse> {
     const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId, workspaceId }, async (db) => {
       await this.find(db, orgId, workspaceId);
-      const child = one(
-        await db.query<WorkspaceChildView[]>(
-          `INSERT INTO ${CHILD_TABLES[kind]} (org_id, workspace_id, name) VALUES ($1, $2, $3) RETURNING ${CHILD_COLUMNS}`,
-          [orgId, workspaceId, name],
-        ),
-        kind,
-      );
+      const children = db.getRepository(CHILD_ENTITIES[kind]);
+      const child = children.create({ orgId, workspaceId, name });
+      await children.insert(child); // fills in id and created_at
       await this.audit.record(db, org.actor, orgId, `tenancy.${kind}_created`, {
         [`${kind}_id`]: child.id,
         workspace_id: workspaceId,
         name,
       });
-      return child;
+      return toWorkspaceChildResponse(child);
     });
   }
 
@@ -203,16 +175,15 @@ export class WorkspacesService {
     workspaceId: string,
     id: string,
     name: string,
-  ): Promise<WorkspaceChildView> {
+  ): Promise<WorkspaceChildResponse> {
     const orgId = org.orgId;
     return this.tenantDb.run({ kind: 'org', orgId, workspaceId }, async (db) => {
-      const [rows] = await db.query<[WorkspaceChildView[], number]>(
-        `UPDATE ${CHILD_TABLES[kind]} SET name = $4 WHERE id = $1 AND workspace_id = $2 AND org_id = $3 RETURNING ${CHILD_COLUMNS}`,
-        [id, workspaceId, orgId, name],
-      );
-      const child = one(rows, kind);
+      const children = db.getRepository(CHILD_ENTITIES[kind]);
+      const { affected } = await children.update({ id, workspaceId, orgId }, { name });
+      const child = affected ? await children.findOneBy({ id, workspaceId, orgId }) : null;
+      if (!child) throw notFound(kind);
       await this.audit.record(db, org.actor, orgId, `tenancy.${kind}_renamed`, { [`${kind}_id`]: id, name });
-      return child;
+      return toWorkspaceChildResponse(child);
     });
   }
 
@@ -224,11 +195,8 @@ export class WorkspacesService {
   ): Promise<void> {
     const orgId = org.orgId;
     await this.tenantDb.run({ kind: 'org', orgId, workspaceId }, async (db) => {
-      const [rows] = await db.query<[{ id: string }[], number]>(
-        `DELETE FROM ${CHILD_TABLES[kind]} WHERE id = $1 AND workspace_id = $2 AND org_id = $3 RETURNING id`,
-        [id, workspaceId, orgId],
-      );
-      one(rows, kind);
+      const { affected } = await db.delete(CHILD_ENTITIES[kind], { id, workspaceId, orgId });
+      if (!affected) throw notFound(kind);
       await deleteScopeGrants(db, orgId, kind, [id]);
       await this.audit.record(db, org.actor, orgId, `tenancy.${kind}_deleted`, {
         [`${kind}_id`]: id,
@@ -238,13 +206,9 @@ export class WorkspacesService {
     await this.memberships.invalidate(orgId);
   }
 
-  private async find(db: EntityManager, orgId: string, workspaceId: string): Promise<WorkspaceView> {
-    return one(
-      await db.query<WorkspaceView[]>(`SELECT ${COLUMNS} FROM workspaces WHERE id = $1 AND org_id = $2`, [
-        workspaceId,
-        orgId,
-      ]),
-      'workspace',
-    );
+  private async find(db: EntityManager, orgId: string, workspaceId: string): Promise<Workspace> {
+    const workspace = await db.findOneBy(Workspace, { id: workspaceId, orgId });
+    if (!workspace) throw notFound('workspace');
+    return workspace;
   }
 }
