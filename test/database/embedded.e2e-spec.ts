@@ -5,6 +5,7 @@ import request from 'supertest';
 import { LOCAL_DEFAULTS } from '../../src/identity/local/local-defaults';
 import { freePort } from '../support/ports';
 import { ROOT, runToExit, startService, type RunningService } from '../support/process';
+import { waitFor } from '../support/wait';
 
 /**
  * What a new user gets from `npm start` on a machine with nothing but Node: the real built process, no
@@ -98,7 +99,9 @@ describe('npm start on the embedded defaults', () => {
       .set('Authorization', `Bearer ${access}`)
       .set('X-Request-Id', 'log-probe-1');
     expect(res.status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The service writes its log lines as the response goes out: wait for the completion line.
+    const completion = (line: string) => line.includes('log-probe-1') && line.includes('request completed');
+    await waitFor(() => service.stdout().split('\n').some(completion), { what: 'the completion log line' });
     const lines = service
       .stdout()
       .split('\n')
