@@ -1,6 +1,7 @@
 import { startTestApp, type TestApp } from './support/app';
 import { freePort } from './support/ports';
 import { TestIssuer } from './support/issuer';
+import { waitFor } from './support/wait';
 
 describe('operations routes', () => {
   let t: TestApp;
@@ -15,10 +16,13 @@ describe('operations routes', () => {
 
   it('GET /readyz answers 200 with each check when the database, Redis and the JWKS are up', async () => {
     let res = await t.http().get('/readyz');
-    for (let i = 0; i < 40 && res.status !== 200; i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      res = await t.http().get('/readyz');
-    }
+    await waitFor(
+      async () => {
+        res = await t.http().get('/readyz');
+        return res.status === 200;
+      },
+      { timeoutMs: 4000, what: 'GET /readyz answering 200' },
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       status: 'ready',
@@ -83,12 +87,10 @@ describe('readiness when a dependency is down', () => {
       expect([res.status, res.body.reason]).toEqual([401, 'jwks_unreachable']);
 
       issuer.jwksOverride = undefined; // the IdP recovers: the background retry warms the cache
-      let status = 503;
-      for (let i = 0; i < 100 && status !== 200; i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        status = (await t.http().get('/readyz')).status;
-      }
-      expect(status).toBe(200);
+      await waitFor(async () => (await t.http().get('/readyz')).status === 200, {
+        timeoutMs: 10_000,
+        what: 'GET /readyz answering 200 after the IdP recovered',
+      });
     } finally {
       await t.close();
       await issuer.stop();

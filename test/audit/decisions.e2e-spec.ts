@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Global, Module } from '@nestjs/common';
 import { Client } from 'pg';
 import { AUDIT_BUFFER_LIMITS, type AuditBufferLimits } from '../../src/audit/decisions/audit-decision-buffer';
-import { eventually, startTestApp, type TestApp } from '../support/app';
+import { startTestApp, type TestApp } from '../support/app';
+import { waitFor } from '../support/wait';
 import { adminDatabaseUrl } from '../support/services';
 import { scratchDatabase } from '../support/db';
 import { FixtureModule } from '../support/fixture.module';
@@ -22,7 +23,7 @@ async function rowsFor(db: Client, requestId: string): Promise<Record<string, un
 }
 
 async function auditedRow(db: Client, requestId: string): Promise<Record<string, unknown>> {
-  await eventually(async () => (await rowsFor(db, requestId)).length > 0);
+  await waitFor(async () => (await rowsFor(db, requestId)).length > 0);
   const rows = await rowsFor(db, requestId);
   expect(rows).toHaveLength(1);
   return rows[0];
@@ -247,7 +248,7 @@ describe('auditing decisions while the database is down', () => {
       const res = await t.http().get('/fixture/portfolio').set('Authorization', `Bearer ${scopeless}`);
       expect([res.status, res.body.reason]).toEqual([403, 'insufficient_scope']);
     }
-    await eventually(async () => {
+    await waitFor(async () => {
       const metrics = await t.metrics();
       return (
         metric(metrics, 'alphaswarm_audit_write_failures_total', {}) > 0 &&
@@ -262,7 +263,7 @@ describe('auditing decisions while the database is down', () => {
       metric(metrics, 'alphaswarm_audit_events_dropped_total', { reason: 'write_failed' }) +
       metric(metrics, 'alphaswarm_audit_buffer_events', {});
     let last = -1;
-    await eventually(async () => {
+    await waitFor(async () => {
       last = accounted(await t.metrics());
       return last === 20;
     }).catch(() => undefined);
@@ -289,7 +290,10 @@ describe('shutdown', () => {
     try {
       const requestId = `req-${randomUUID()}`;
       expect((await t.http().get('/fixture/portfolio').set('X-Request-Id', requestId)).status).toBe(401);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Held in memory, not written: the flush interval is a minute and a flush would empty the gauge.
+      await waitFor(async () => /^alphaswarm_audit_buffer_events [1-9]/m.test(await t.metrics()), {
+        what: 'the decision waiting in the buffer',
+      });
       expect(await rowsFor(db, requestId)).toEqual([]); // not flushed yet: the interval is a minute
       await t.close();
       open = false;

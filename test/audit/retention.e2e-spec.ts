@@ -4,7 +4,8 @@ import type { Client } from 'pg';
 import { AuditRetention, RETENTION_JOB, RETENTION_PERIOD_MS } from '../../src/audit/ledger/audit-retention';
 import { TenantDb } from '../../src/database/tenant-db';
 import { JOB_QUEUE, type JobQueue } from '../../src/jobs/job-queue';
-import { eventually, startTestApp, type TestApp } from '../support/app';
+import { startTestApp, type TestApp } from '../support/app';
+import { waitFor } from '../support/wait';
 import { REDIS_URL } from '../support/services';
 import { clock, ledgerOf, ManualClockModule, metric, rowsOf, superuser, verify } from './support';
 
@@ -135,7 +136,7 @@ describe('audit retention (ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS=365)', () => {
     await writeAt(orgId, 999, 2);
     clock.set(NOW);
     await t.app.get<JobQueue>(JOB_QUEUE).enqueue(RETENTION_JOB, {});
-    await eventually(async () => (await rowsOf(db, orgId)).length === 0);
+    await waitFor(async () => (await rowsOf(db, orgId)).length === 0);
     expect((await verify(t, orgId)).ok).toBe(true);
   });
 });
@@ -151,7 +152,7 @@ describe('audit retention schedule on Redis', () => {
   it('registers one repeatable Bull job, hourly, shared by every instance', async () => {
     const queue = new Bull('jobs', REDIS_URL, { prefix });
     try {
-      await eventually(async () => (await queue.getRepeatableJobs()).length > 0);
+      await waitFor(async () => (await queue.getRepeatableJobs()).length > 0);
       const jobs = await queue.getRepeatableJobs();
       expect(jobs.map(({ name }) => name)).toEqual([RETENTION_JOB]);
       // Bull keeps the period in the repeat key (and `every` empty for jobs with a fixed jobId).

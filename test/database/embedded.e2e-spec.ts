@@ -5,11 +5,15 @@ import request from 'supertest';
 import { LOCAL_DEFAULTS } from '../../src/identity/local/local-defaults';
 import { freePort } from '../support/ports';
 import { ROOT, runToExit, startService, type RunningService } from '../support/process';
+import { waitFor } from '../support/wait';
 
 /**
  * What a new user gets from `npm start` on a machine with nothing but Node: the real built process, no
  * DATABASE_URL and no REDIS_URL, in an empty folder.
  */
+/** A first boot creates the PGlite cluster and runs every migration: on a busy machine, most of a minute. */
+const FIRST_BOOT_MS = 85_000;
+
 describe('npm start on the embedded defaults', () => {
   let workdir: string;
   let port: number;
@@ -20,7 +24,7 @@ describe('npm start on the embedded defaults', () => {
     workdir = mkdtempSync(join(tmpdir(), 'alphaswarm-embedded-'));
     port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    service = await startService({ PORT: String(port) }, workdir);
+    service = await startService({ PORT: String(port) }, workdir, FIRST_BOOT_MS);
   }, 90_000);
   afterAll(async () => {
     await service?.stop();
@@ -98,7 +102,9 @@ describe('npm start on the embedded defaults', () => {
       .set('Authorization', `Bearer ${access}`)
       .set('X-Request-Id', 'log-probe-1');
     expect(res.status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The service writes its log lines as the response goes out: wait for the completion line.
+    const completion = (line: string) => line.includes('log-probe-1') && line.includes('request completed');
+    await waitFor(() => service.stdout().split('\n').some(completion), { what: 'the completion log line' });
     const lines = service
       .stdout()
       .split('\n')
@@ -129,7 +135,7 @@ describe('npm start on the embedded defaults', () => {
     const kid = (await request(url).get('/.well-known/jwks.json')).body.keys[0].kid as string;
     const before = await token('--sub', 'auth0|survivor');
     await service.stop();
-    service = await startService({ PORT: String(port) }, workdir);
+    service = await startService({ PORT: String(port) }, workdir, FIRST_BOOT_MS);
     expect((await request(url).get('/.well-known/jwks.json')).body.keys[0].kid).toBe(kid);
     const res = await request(url).get('/auth/whoami').set('Authorization', `Bearer ${before}`);
     expect(res.status).toBe(200);

@@ -1,6 +1,7 @@
 import { Agent, get as httpGet } from 'node:http';
 import { exportJWK } from 'jose';
 import { sample, startTestApp, type TestApp } from '../support/app';
+import { clockReaches, waitFor } from '../support/wait';
 import { VerifiedTokenCache } from '../../src/identity/cache/verified-token-cache';
 import { FixtureModule } from '../support/fixture.module';
 import { newKey, TestIssuer } from '../support/issuer';
@@ -253,11 +254,12 @@ describe('JWKS: a slow or dead IdP', () => {
     try {
       issuer.jwksDelayMs = 3000;
       const order: string[] = [];
+      const fetches = issuer.jwksRequests;
       const slow = get(t, await issuer.token(PORTFOLIO, { key: await newKey() })).then((res) => {
         order.push('refetch');
         return res;
       });
-      await new Promise((resolve) => setTimeout(resolve, 100)); // the refetch is in flight
+      await waitFor(() => issuer.jwksRequests > fetches, { what: 'the refetch reaching the IdP' });
       const fast = await get(t, await issuer.token(PORTFOLIO));
       order.push('known key');
       expect(fast.status).toBe(200);
@@ -430,7 +432,8 @@ describe('verified-token cache', () => {
 
     it('verifies again after the subject is forgotten, and re-checks exp on every request', async () => {
       const sub = `auth0|keepalive-${Date.now()}`;
-      const token = await issuer.token({ ...PORTFOLIO, sub, exp: Math.floor(Date.now() / 1000) + 2 });
+      const exp = Math.floor(Date.now() / 1000) + 2;
+      const token = await issuer.token({ ...PORTFOLIO, sub, exp });
       const connection = oneConnection(t);
       try {
         expect((await connection.send('/fixture/portfolio', token)).status).toBe(200);
@@ -441,7 +444,7 @@ describe('verified-token cache', () => {
         const misses = await lookups(t, 'miss');
         expect((await connection.send('/fixture/portfolio', token)).status).toBe(200);
         expect(await lookups(t, 'miss')).toBe(misses + 1);
-        await new Promise((resolve) => setTimeout(resolve, 2100));
+        await clockReaches(exp); // the app runs with no clock skew: exp itself is the end
         const res = await connection.send('/fixture/portfolio', token);
         expect([res.status, res.body.reason]).toEqual([401, 'expired_token']);
       } finally {
@@ -458,9 +461,10 @@ describe('verified-token cache', () => {
   });
 
   it('re-checks exp on every hit: a cached token stops working when it expires', async () => {
-    const token = await issuer.token({ ...PORTFOLIO, exp: Math.floor(Date.now() / 1000) + 2 });
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await issuer.token({ ...PORTFOLIO, exp });
     expect((await get(t, token)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await clockReaches(exp); // the app runs with no clock skew: exp itself is the end
     const res = await get(t, token);
     expect([res.status, res.body.reason]).toEqual([401, 'expired_token']);
   });

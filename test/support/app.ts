@@ -8,6 +8,7 @@ import { SCHEMA } from '../../src/schema';
 import { workerDatabaseUrl } from './db';
 import { freePort } from './ports';
 import { REDIS_URL } from './services';
+import { waitFor } from './wait';
 
 export interface TestApp {
   readonly url: string;
@@ -46,14 +47,9 @@ export async function startTestApp(env: Record<string, string> = {}, extra: Type
   };
 }
 
-/** Polls until `probe` resolves true (or fails after `timeoutMs`). */
+/** `waitFor` with the timeout as a plain argument, for the suites written against this spelling. */
 export async function eventually(probe: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
+  await waitFor(probe, { timeoutMs });
 }
 
 /** The value of one counter sample in Prometheus text, 0 when absent. */

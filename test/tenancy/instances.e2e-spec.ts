@@ -1,5 +1,6 @@
 import { MembershipCache } from '../../src/tenancy/memberships/membership-cache';
-import { eventually, startTestApp, type TestApp } from '../support/app';
+import { startTestApp, type TestApp } from '../support/app';
+import { quietPeriod, waitFor } from '../support/wait';
 import { TestIssuer } from '../support/issuer';
 import { REDIS } from '../support/services';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -58,7 +59,7 @@ describe('membership changes across instances', () => {
       .set('Authorization', `Bearer ${o.ownerToken}`);
     expect(removed.status).toBe(204);
     const started = Date.now();
-    await eventually(async () => (await teams(b, o.orgId, o.memberToken)).status === 403, 1000);
+    await waitFor(async () => (await teams(b, o.orgId, o.memberToken)).status === 403, { timeoutMs: 1000 });
     expect(Date.now() - started).toBeLessThan(1000);
     expect((await teams(b, o.orgId, o.memberToken)).body.reason).toBe('org_forbidden');
   });
@@ -74,7 +75,7 @@ describe('membership changes across instances', () => {
       .set('Authorization', `Bearer ${o.ownerToken}`)
       .send({ user_sub: newcomer.sub, role: 'viewer' });
     expect(added.status).toBe(201);
-    await eventually(async () => (await teams(b, o.orgId, token)).status === 200, 1000);
+    await waitFor(async () => (await teams(b, o.orgId, token)).status === 200, { timeoutMs: 1000 });
   });
 
   describe('with Redis unreachable for one instance', () => {
@@ -97,7 +98,7 @@ describe('membership changes across instances', () => {
       expect(cache.peek(o.member.sub, o.orgId)).toBeDefined();
 
       await proxy.down();
-      await eventually(async () => Promise.resolve(cache.peek(o.member.sub, o.orgId) === undefined), 2000);
+      await waitFor(() => cache.peek(o.member.sub, o.orgId) === undefined, { timeoutMs: 2000 });
       // Still serving members from the database while Redis is away.
       expect((await teams(c, o.orgId, o.memberToken)).status).toBe(200);
 
@@ -112,19 +113,25 @@ describe('membership changes across instances', () => {
       // When Redis is back, C subscribes again and caches again, starting empty.
       await proxy.up();
       const other = await organization();
-      await eventually(async () => {
-        await teams(c, other.orgId, other.memberToken);
-        return cache.peek(other.member.sub, other.orgId) !== undefined;
-      }, 5000);
+      await waitFor(
+        async () => {
+          await teams(c, other.orgId, other.memberToken);
+          return cache.peek(other.member.sub, other.orgId) !== undefined;
+        },
+        { timeoutMs: 5000 },
+      );
     });
 
     it('still honours a removal made while it was disconnected, after it reconnects', async () => {
       const o = await organization();
       const cache = c.app.get(MembershipCache);
-      await eventually(async () => {
-        await teams(c, o.orgId, o.memberToken);
-        return cache.peek(o.member.sub, o.orgId) !== undefined;
-      }, 5000);
+      await waitFor(
+        async () => {
+          await teams(c, o.orgId, o.memberToken);
+          return cache.peek(o.member.sub, o.orgId) !== undefined;
+        },
+        { timeoutMs: 5000 },
+      );
       await proxy.down();
       await a
         .http()
@@ -135,7 +142,8 @@ describe('membership changes across instances', () => {
       // Whether or not C has reconnected yet, it must not serve the entry it held before the cut.
       for (let i = 0; i < 10; i += 1) {
         expect((await teams(c, o.orgId, o.memberToken)).status).toBe(403);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // Spreads the checks over the reconnect window: a stale answer has no event to wait for.
+        await quietPeriod(50);
       }
     });
   });

@@ -64,15 +64,22 @@ const ids = (rows: { id: string }[]) => rows.map((row) => row.id).sort();
 
 /** The assertions, for any database the service can run on. */
 function strictIsolation(open: () => Promise<{ tenantDb: TenantDb; close: () => Promise<void> }>) {
+  let opening: ReturnType<typeof open> | undefined;
   let tenantDb: TenantDb;
-  let close: () => Promise<void>;
   let f: Fixture;
 
   beforeAll(async () => {
-    ({ tenantDb, close } = await open());
+    opening = open();
+    ({ tenantDb } = await opening);
     f = await seed(tenantDb);
   });
-  afterAll(() => close());
+  // A beforeAll that times out (the embedded database under a loaded machine) leaves open() running;
+  // waiting for it here closes what it opens, instead of leaving a listening server that keeps the
+  // Jest worker from exiting.
+  afterAll(async () => {
+    const opened = await opening?.catch(() => undefined);
+    await opened?.close();
+  });
 
   it('an unfiltered query returns only the caller organization’s rows', async () => {
     const seen = await tenantDb.run({ kind: 'org', orgId: f.orgA }, async (db) => ({

@@ -1,0 +1,488 @@
+import { type AppConfig, ConfigError, loadConfig } from './app-config';
+
+type EnvSource = Record<string, string | undefined>;
+
+/** The refusal `loadConfig` throws for `env`; fails the test when the configuration is accepted. */
+function refusalOf(env: EnvSource): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+/** A production configuration that boots; each production refusal below removes or breaks one part. */
+const PRODUCTION: EnvSource = {
+  NODE_ENV: 'production',
+  ALPHASWARM_AUTH_PROVIDER: 'oidc',
+  ALPHASWARM_AUTH_OIDC_ISSUER: 'https://idp.example.com/',
+  ALPHASWARM_AUTH_OIDC_AUDIENCE: 'https://api.example.com/',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+  ALPHASWARM_TENANCY_INVITE_SECRET: 'a'.repeat(64),
+};
+
+describe(loadConfig.name, () => {
+  describe('defaults', () => {
+    let sut: AppConfig;
+    beforeAll(() => {
+      sut = loadConfig({});
+    });
+
+    it('runs a local development service on 127.0.0.1:3000 that is its own issuer', () => {
+      expect(sut.nodeEnv).toBe('development');
+      expect(sut.http).toEqual({ port: 3000, host: '127.0.0.1' });
+      expect(sut.auth.provider).toBe('local');
+      expect(sut.auth.issuer).toBe('http://127.0.0.1:3000/');
+      expect(sut.auth.audience).toBe('https://api.alphaswarm.local/');
+      expect(sut.auth.jwksUri).toBe('http://127.0.0.1:3000/.well-known/jwks.json');
+    });
+
+    it('validates tokens strictly with RS256, 30 s of skew and the alphaswarm claim namespace', () => {
+      expect(sut.auth.enforce).toBe('strict');
+      expect(sut.auth.algorithms).toEqual(['RS256']);
+      expect(sut.auth.clockSkewSeconds).toBe(30);
+      expect(sut.auth.claimNamespaces).toEqual(['https://alphaswarm.internal/']);
+      expect(sut.auth.spaClientId).toBeUndefined();
+      expect(sut.auth.m2mEnabled).toBe(true);
+      expect(sut.auth.m2mAudience).toBe(sut.auth.audience);
+      expect(sut.auth.stepUp).toEqual({ enabled: true, defaultMaxAgeSeconds: 180 });
+      expect(sut.auth.dpop).toEqual({ enabled: false, required: false, routeEnforcement: false });
+      expect(sut.auth.local).toEqual({ tokenTtlSeconds: 3600, m2mTokenTtlSeconds: 900, clients: [] });
+    });
+
+    it('uses the embedded database, in-process jobs, migrations at boot and info logs', () => {
+      expect(sut.database).toEqual({ url: undefined, dataDir: '.data', migrate: true });
+      expect(sut.redis).toEqual({ url: undefined });
+      expect(sut.jobs).toEqual({ queuePrefix: 'alphaswarm' });
+      expect(sut.logLevel).toBe('info');
+    });
+
+    it('keeps a year of audit, a week of invites, hybrid tenancy and permissive row-level policies', () => {
+      expect(sut.audit).toEqual({ enabled: true, retentionDays: 365 });
+      expect(sut.tenancy.inviteTtlSeconds).toBe(604800);
+      expect(sut.tenancy.defaultStrategy).toBe('hybrid');
+      expect(sut.tenancy.rlsEnforce).toBe('off');
+      expect(sut.mcp).toEqual({
+        dataCanonicalUri: undefined,
+        codebaseCanonicalUri: undefined,
+        requireRfc8707: 'off',
+      });
+      expect(sut.cli.allowPlaintextFallback).toBe(false);
+      expect(sut.logStream).toEqual({ maxAgeSeconds: 86400 });
+    });
+
+    it('is frozen all the way down', () => {
+      expect(Object.isFrozen(sut)).toBe(true);
+      expect(Object.isFrozen(sut.auth.stepUp)).toBe(true);
+      expect(Object.isFrozen(sut.auth.algorithms)).toBe(true);
+      expect(() => {
+        (sut.http as { port: number }).port = 1;
+      }).toThrow(TypeError);
+    });
+  });
+
+  describe('reading values', () => {
+    it('treats empty and blank values as unset and trims the others', () => {
+      const sut = loadConfig({ PORT: ' 4000 ', NODE_ENV: '', ALPHASWARM_AUTH_PROVIDER: '   ' });
+      expect(sut.http.port).toBe(4000);
+      expect(sut.nodeEnv).toBe('development');
+      expect(sut.auth.provider).toBe('local');
+    });
+
+    it('ignores variables it does not know', () => {
+      expect(() => loadConfig({ PATH: '/usr/bin', ALPHASWARM_NOT_A_SETTING: 'x' })).not.toThrow();
+    });
+
+    it('binds 0.0.0.0 under an external IdP and HOST wins over either default', () => {
+      expect(loadConfig(PRODUCTION).http.host).toBe('0.0.0.0');
+      expect(loadConfig({ HOST: '::1' }).http.host).toBe('::1');
+    });
+
+    it('derives the JWKS location from the issuer, with or without its trailing slash', () => {
+      const sut = loadConfig({ ...PRODUCTION, ALPHASWARM_AUTH_OIDC_ISSUER: 'https://idp.example.com' });
+      expect(sut.auth.issuer).toBe('https://idp.example.com');
+      expect(sut.auth.jwksUri).toBe('https://idp.example.com/.well-known/jwks.json');
+    });
+
+    it('keeps an explicit JWKS location', () => {
+      const jwks = 'https://keys.example.com/jwks';
+      expect(loadConfig({ ...PRODUCTION, ALPHASWARM_AUTH_JWKS_URI: jwks }).auth.jwksUri).toBe(jwks);
+    });
+
+    it('reads an algorithm CSV with spaces and repeats as a set', () => {
+      const sut = loadConfig({ ALPHASWARM_AUTH_OIDC_ALGORITHMS: 'RS256, ES256,RS256,,PS512' });
+      expect(sut.auth.algorithms).toEqual(['RS256', 'ES256', 'PS512']);
+    });
+
+    it('lists the primary claim namespace first, then the aliases, each once and ending with a slash', () => {
+      const sut = loadConfig({
+        ALPHASWARM_AUTH_CLAIMS_NAMESPACE: 'https://alphaswarm.io',
+        ALPHASWARM_AUTH_CLAIMS_NAMESPACE_ALIASES: 'https://legacy.example/ns, https://alphaswarm.io/,',
+      });
+      expect(sut.auth.claimNamespaces).toEqual(['https://alphaswarm.io/', 'https://legacy.example/ns/']);
+    });
+
+    it('accepts the M2M audience separately from the API audience', () => {
+      const sut = loadConfig({ ALPHASWARM_AUTH_M2M_AUDIENCE: 'https://m2m.example/' });
+      expect(sut.auth.m2mAudience).toBe('https://m2m.example/');
+      expect(sut.auth.audience).toBe('https://api.alphaswarm.local/');
+    });
+
+    it('reads booleans as true/1 and false/0', () => {
+      expect(loadConfig({ ALPHASWARM_DB_MIGRATE: '0' }).database.migrate).toBe(false);
+      expect(loadConfig({ ALPHASWARM_DB_MIGRATE: '1' }).database.migrate).toBe(true);
+      expect(loadConfig({ ALPHASWARM_AUTH_M2M_ENABLED: 'false' }).auth.m2mEnabled).toBe(false);
+      expect(
+        loadConfig({ ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK: '1' }).cli.allowPlaintextFallback,
+      ).toBe(true);
+    });
+
+    it('reads local client_credentials clients', () => {
+      const sut = loadConfig({
+        ALPHASWARM_AUTH_LOCAL_CLIENTS: JSON.stringify([
+          { client_id: 'ci', client_secret: 'sixteen-chars-ok', permissions: ['admin:tenant'] },
+        ]),
+      });
+      expect(sut.auth.local.clients).toEqual([
+        { clientId: 'ci', clientSecret: 'sixteen-chars-ok', permissions: ['admin:tenant'] },
+      ]);
+    });
+
+    it('keys invites with the configured secret, or with a fresh random key per process', () => {
+      const secret = 'b'.repeat(40);
+      const configured = loadConfig({ ALPHASWARM_TENANCY_INVITE_SECRET: secret }).tenancy.inviteSecret;
+      expect(configured.export().toString('utf8')).toBe(secret);
+      const first = loadConfig({}).tenancy.inviteSecret.export();
+      const second = loadConfig({}).tenancy.inviteSecret.export();
+      expect(first).toHaveLength(32);
+      expect(first.equals(second)).toBe(false);
+    });
+
+    it('boots in production with an external IdP, Redis, Postgres and an invite secret', () => {
+      const sut = loadConfig(PRODUCTION);
+      expect(sut.nodeEnv).toBe('production');
+      expect(sut.auth.provider).toBe('oidc');
+      expect(sut.redis.url).toBe('redis://127.0.0.1:6379');
+    });
+
+    it('accepts plain http in production only to a loopback issuer', () => {
+      const sut = loadConfig({ ...PRODUCTION, ALPHASWARM_AUTH_OIDC_ISSUER: 'http://127.0.0.1:8080/' });
+      expect(sut.auth.jwksUri).toBe('http://127.0.0.1:8080/.well-known/jwks.json');
+    });
+
+    it('accepts the local provider in production when explicitly allowed', () => {
+      const sut = loadConfig({
+        ...PRODUCTION,
+        ALPHASWARM_AUTH_PROVIDER: 'local',
+        ALPHASWARM_AUTH_OIDC_ISSUER: undefined,
+        ALPHASWARM_AUTH_ALLOW_LOCAL_IN_PRODUCTION: 'true',
+      });
+      expect(sut.auth.provider).toBe('local');
+    });
+  });
+
+  /**
+   * Each refusal is one line: the variable, what is wrong, and the fix. `main.ts` prints it after
+   * `alphaswarm-identity: configuration error: ` and exits 1 (test/config/boot-config.e2e-spec.ts).
+   */
+  describe('refusals', () => {
+    const cases: [string, EnvSource, string, RegExp][] = [
+      [
+        'auth0 without an issuer',
+        { ALPHASWARM_AUTH_PROVIDER: 'auth0', ALPHASWARM_AUTH_OIDC_AUDIENCE: 'https://api/' },
+        'ALPHASWARM_AUTH_OIDC_ISSUER',
+        /required with ALPHASWARM_AUTH_PROVIDER=auth0; set it/,
+      ],
+      [
+        'oidc without an audience',
+        { ALPHASWARM_AUTH_PROVIDER: 'oidc', ALPHASWARM_AUTH_OIDC_ISSUER: 'https://idp.example.com/' },
+        'ALPHASWARM_AUTH_OIDC_AUDIENCE',
+        /required with ALPHASWARM_AUTH_PROVIDER=oidc; set it/,
+      ],
+      [
+        'HS256 among the algorithms',
+        { ALPHASWARM_AUTH_OIDC_ALGORITHMS: 'RS256,HS256' },
+        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+        /HS256 is refused: only asymmetric/,
+      ],
+      [
+        'none among the algorithms',
+        { ALPHASWARM_AUTH_OIDC_ALGORITHMS: 'none' },
+        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+        /none is refused/,
+      ],
+      [
+        'an unknown algorithm',
+        { ALPHASWARM_AUTH_OIDC_ALGORITHMS: 'RS1' },
+        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+        /not a supported algorithm/,
+      ],
+      [
+        'local in production',
+        {
+          NODE_ENV: 'production',
+          REDIS_URL: 'redis://127.0.0.1:6379',
+          DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+        },
+        'ALPHASWARM_AUTH_PROVIDER',
+        /local is refused with NODE_ENV=production.*ALPHASWARM_AUTH_ALLOW_LOCAL_IN_PRODUCTION=true/,
+      ],
+      [
+        'production without Redis',
+        { NODE_ENV: 'production', ALPHASWARM_AUTH_ALLOW_LOCAL_IN_PRODUCTION: 'true' },
+        'REDIS_URL',
+        /required with NODE_ENV=production.*redis:\/\//,
+      ],
+      [
+        'an unknown enforce mode',
+        { ALPHASWARM_AUTH_ENFORCE: 'lenient' },
+        'ALPHASWARM_AUTH_ENFORCE',
+        /must be one of strict \| permissive/,
+      ],
+      [
+        'an unknown provider',
+        { ALPHASWARM_AUTH_PROVIDER: 'okta' },
+        'ALPHASWARM_AUTH_PROVIDER',
+        /must be one of local \| auth0 \| oidc/,
+      ],
+      [
+        'a negative duration',
+        { ALPHASWARM_AUTH_CLOCK_SKEW_SECONDS: '-5' },
+        'ALPHASWARM_AUTH_CLOCK_SKEW_SECONDS',
+        /whole number of seconds/,
+      ],
+      [
+        'a non-numeric duration',
+        { ALPHASWARM_AUTH_STEP_UP_DEFAULT_MAX_AGE: '3m' },
+        'ALPHASWARM_AUTH_STEP_UP_DEFAULT_MAX_AGE',
+        /whole number of seconds/,
+      ],
+      [
+        'a zero retention',
+        { ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS: '0' },
+        'ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS',
+        /whole number of days/,
+      ],
+      [
+        'a boolean that is not one',
+        { ALPHASWARM_DB_MIGRATE: 'yes' },
+        'ALPHASWARM_DB_MIGRATE',
+        /must be one of true \| false/,
+      ],
+      [
+        'a feature that is not implemented yet',
+        { ALPHASWARM_AUTH0_DPOP_REQUIRED: 'true' },
+        'ALPHASWARM_AUTH0_DPOP_REQUIRED',
+        /not implemented in this version; unset it/,
+      ],
+      [
+        'an invite secret too short to be a key',
+        { ALPHASWARM_TENANCY_INVITE_SECRET: 'hunter2' },
+        'ALPHASWARM_TENANCY_INVITE_SECRET',
+        /32 to 512 characters/,
+      ],
+      [
+        'production without an invite secret',
+        {
+          NODE_ENV: 'production',
+          ALPHASWARM_AUTH_ALLOW_LOCAL_IN_PRODUCTION: 'true',
+          REDIS_URL: 'redis://127.0.0.1:6379',
+          DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+        },
+        'ALPHASWARM_TENANCY_INVITE_SECRET',
+        /required with NODE_ENV=production.*openssl rand -hex 32/,
+      ],
+      [
+        'turning authentication off',
+        { ALPHASWARM_AUTH_REQUIRED: 'false' },
+        'ALPHASWARM_AUTH_REQUIRED',
+        /cannot be turned off.*ALPHASWARM_AUTH_ENFORCE=permissive/,
+      ],
+      [
+        'a client secret for the SPA',
+        { ALPHASWARM_AUTH_OIDC_CLIENT_SECRET: 's3cret' },
+        'ALPHASWARM_AUTH_OIDC_CLIENT_SECRET',
+        /must be empty/,
+      ],
+      [
+        'local clients that are not JSON',
+        { ALPHASWARM_AUTH_LOCAL_CLIENTS: 'ci:secret' },
+        'ALPHASWARM_AUTH_LOCAL_CLIENTS',
+        /JSON array/,
+      ],
+      [
+        'an issuer that is not a URL',
+        {
+          ALPHASWARM_AUTH_PROVIDER: 'oidc',
+          ALPHASWARM_AUTH_OIDC_ISSUER: 'idp.example.com',
+          ALPHASWARM_AUTH_OIDC_AUDIENCE: 'x',
+        },
+        'ALPHASWARM_AUTH_OIDC_ISSUER',
+        /absolute http\(s\) URL/,
+      ],
+      // Beyond the cases the boot test once ran one process each for:
+      [
+        'production without a database',
+        { ...PRODUCTION, DATABASE_URL: undefined },
+        'DATABASE_URL',
+        /required with NODE_ENV=production: the embedded database is for development/,
+      ],
+      [
+        'a plain-http issuer in production',
+        { ...PRODUCTION, ALPHASWARM_AUTH_OIDC_ISSUER: 'http://idp.example.com/' },
+        'ALPHASWARM_AUTH_OIDC_ISSUER',
+        /must be an https:\/\/ URL with NODE_ENV=production/,
+      ],
+      [
+        'a plain-http JWKS location in production',
+        { ...PRODUCTION, ALPHASWARM_AUTH_JWKS_URI: 'http://keys.example.com/jwks' },
+        'ALPHASWARM_AUTH_JWKS_URI',
+        /must be an https:\/\/ URL with NODE_ENV=production/,
+      ],
+      ['a port above 65535', { PORT: '70000' }, 'PORT', /must be a port number between 0 and 65535/],
+      ['a port that is not a number', { PORT: 'http' }, 'PORT', /must be a port number, e.g. 3000/],
+      [
+        'the local provider on port 0 without an issuer',
+        { PORT: '0' },
+        'ALPHASWARM_AUTH_OIDC_ISSUER',
+        /required under the local provider when PORT=0/,
+      ],
+      [
+        'an empty algorithm list',
+        { ALPHASWARM_AUTH_OIDC_ALGORITHMS: ' , ' },
+        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+        /is empty; set it to RS256/,
+      ],
+      [
+        'EdDSA',
+        { ALPHASWARM_AUTH_OIDC_ALGORITHMS: 'EdDSA' },
+        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+        /EdDSA is not supported by the token verifier yet/,
+      ],
+      [
+        'HS256 in lower case',
+        { ALPHASWARM_AUTH_OIDC_ALGORITHMS: 'hs256' },
+        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+        /hs256 is refused/,
+      ],
+      [
+        'local clients under an external IdP',
+        {
+          ...PRODUCTION,
+          ALPHASWARM_AUTH_LOCAL_CLIENTS: JSON.stringify([
+            { client_id: 'ci', client_secret: 'sixteen-chars-ok', permissions: [] },
+          ]),
+        },
+        'ALPHASWARM_AUTH_LOCAL_CLIENTS',
+        /only the local provider issues client_credentials tokens; unset it under ALPHASWARM_AUTH_PROVIDER=oidc/,
+      ],
+      [
+        'a local client with a short secret',
+        {
+          ALPHASWARM_AUTH_LOCAL_CLIENTS: JSON.stringify([
+            { client_id: 'ci', client_secret: 'short', permissions: [] },
+          ]),
+        },
+        'ALPHASWARM_AUTH_LOCAL_CLIENTS',
+        /16\+ characters/,
+      ],
+      [
+        'two local clients with one id',
+        {
+          ALPHASWARM_AUTH_LOCAL_CLIENTS: JSON.stringify([
+            { client_id: 'ci', client_secret: 'sixteen-chars-ok', permissions: [] },
+            { client_id: 'ci', client_secret: 'another-16-chars', permissions: [] },
+          ]),
+        },
+        'ALPHASWARM_AUTH_LOCAL_CLIENTS',
+        /JSON array/,
+      ],
+      [
+        'local clients as an object',
+        { ALPHASWARM_AUTH_LOCAL_CLIENTS: '{"client_id":"ci"}' },
+        'ALPHASWARM_AUTH_LOCAL_CLIENTS',
+        /JSON array/,
+      ],
+      [
+        'a local client whose permissions are not strings',
+        {
+          ALPHASWARM_AUTH_LOCAL_CLIENTS: JSON.stringify([
+            { client_id: 'ci', client_secret: 'sixteen-chars-ok', permissions: [1] },
+          ]),
+        },
+        'ALPHASWARM_AUTH_LOCAL_CLIENTS',
+        /JSON array/,
+      ],
+      [
+        'a claim namespace alias that is not a URL',
+        { ALPHASWARM_AUTH_CLAIMS_NAMESPACE_ALIASES: 'https://ok.example/,legacy' },
+        'ALPHASWARM_AUTH_CLAIMS_NAMESPACE_ALIASES',
+        /"legacy" is not a URL/,
+      ],
+      [
+        'a zero token lifetime',
+        { ALPHASWARM_AUTH_LOCAL_TOKEN_TTL_SECONDS: '0' },
+        'ALPHASWARM_AUTH_LOCAL_TOKEN_TTL_SECONDS',
+        /must be at least 1 second/,
+      ],
+      [
+        'a zero M2M token lifetime',
+        { ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS: '0' },
+        'ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS',
+        /must be at least 1 second/,
+      ],
+      [
+        'a secret of a feature that is not implemented yet',
+        { ALPHASWARM_AUTH0_LOG_STREAM_SECRET: 'whsec' },
+        'ALPHASWARM_AUTH0_LOG_STREAM_SECRET',
+        /the Auth0 log-stream webhook is not implemented in this version/,
+      ],
+      [
+        'strict RFC 8707 audiences before the MCP servers exist',
+        { ALPHASWARM_MCP_REQUIRE_RFC8707: 'strict' },
+        'ALPHASWARM_MCP_REQUIRE_RFC8707',
+        /not implemented in this version/,
+      ],
+      [
+        'a Redis URL of another scheme',
+        { REDIS_URL: 'http://127.0.0.1:6379' },
+        'REDIS_URL',
+        /must be a redis:\/\/ or rediss:\/\/ URL/,
+      ],
+      [
+        'a database URL of another scheme',
+        { DATABASE_URL: 'mysql://127.0.0.1/db' },
+        'DATABASE_URL',
+        /must be a postgres:\/\/ URL/,
+      ],
+      [
+        'a queue prefix with a space',
+        { ALPHASWARM_JOBS_QUEUE_PREFIX: 'alpha swarm' },
+        'ALPHASWARM_JOBS_QUEUE_PREFIX',
+        /1-64 letters, digits/,
+      ],
+      [
+        'an unknown NODE_ENV',
+        { NODE_ENV: 'staging' },
+        'NODE_ENV',
+        /must be one of development \| test \| production/,
+      ],
+    ];
+
+    it.each(cases)('%s', (_name, env, variable, fix) => {
+      const refusal = refusalOf(env);
+      expect(refusal.variable).toBe(variable);
+      expect(refusal.message).toMatch(new RegExp(`^${variable}: `));
+      expect(refusal.message).toMatch(fix);
+      expect(refusal.message).not.toContain('\n');
+    });
+
+    it('reports the first refused variable when several are wrong', () => {
+      const refusal = refusalOf({ NODE_ENV: 'staging', PORT: 'http' });
+      expect(refusal.variable).toBe('NODE_ENV');
+    });
+  });
+});
