@@ -117,6 +117,13 @@ describe(loadConfig.name, () => {
       expect(sut.auth.algorithms).toEqual(['RS256', 'ES256', 'PS512']);
     });
 
+    it('accepts EdDSA among the algorithms', () => {
+      expect(loadConfig({ ALPHASWARM_AUTH_OIDC_ALGORITHMS: 'RS256,EdDSA' }).auth.algorithms).toEqual([
+        'RS256',
+        'EdDSA',
+      ]);
+    });
+
     it('lists the primary claim namespace first, then the aliases, each once and ending with a slash', () => {
       const sut = loadConfig({
         ALPHASWARM_AUTH_CLAIMS_NAMESPACE: 'https://alphaswarm.io',
@@ -357,10 +364,10 @@ describe(loadConfig.name, () => {
         /is empty; set it to RS256/,
       ],
       [
-        'EdDSA',
-        { ALPHASWARM_AUTH_OIDC_ALGORITHMS: 'EdDSA' },
+        'EdDSA spelled in lower case',
+        { ALPHASWARM_AUTH_OIDC_ALGORITHMS: 'eddsa' },
         'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
-        /EdDSA is not supported by the token verifier yet/,
+        /eddsa is not a supported algorithm/,
       ],
       [
         'HS256 in lower case',

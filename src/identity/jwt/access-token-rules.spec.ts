@@ -24,7 +24,9 @@ function rulesFor(env: Record<string, string> = {}): AccessTokenRules {
 
 const segment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 const rawSegment = (text: string): string => Buffer.from(text).toString('base64url');
-const token = (header: unknown, payload: unknown = { sub: 'alice' }): string =>
+/** The issuer of `loadConfig`'s local defaults (PORT 3000). */
+const ISSUER = 'http://127.0.0.1:3000/';
+const token = (header: unknown, payload: unknown = { iss: ISSUER, sub: 'alice' }): string =>
   `${segment(header)}.${segment(payload)}.c2lnbmF0dXJl`;
 
 /** The reason `run` refuses with; fails the test when it does not throw an AuthError. */
@@ -54,15 +56,22 @@ describe(AccessTokenRules.name, () => {
   });
 
   describe('inspect', () => {
-    it('returns the kid and alg of a well-formed access token header', () => {
-      expect(sut.inspect(token({ alg: 'RS256', typ: 'at+jwt', kid: 'k1' }))).toEqual({
+    it('returns the kid, the alg, the claims and the exact signing input of a well-formed token', () => {
+      const jwt = token({ alg: 'RS256', typ: 'at+jwt', kid: 'k1' });
+      expect(sut.inspect(jwt)).toEqual({
         kid: 'k1',
         alg: 'RS256',
+        claims: { iss: ISSUER, sub: 'alice' },
+        signingInput: jwt.slice(0, jwt.lastIndexOf('.')),
+        signature: Buffer.from('signature'),
       });
     });
 
     it('accepts a header without a kid', () => {
-      expect(sut.inspect(token({ alg: 'ES256', typ: 'at+jwt' }))).toEqual({ kid: undefined, alg: 'ES256' });
+      expect(sut.inspect(token({ alg: 'ES256', typ: 'at+jwt' }))).toMatchObject({
+        kid: undefined,
+        alg: 'ES256',
+      });
     });
 
     it.each(['at+jwt', 'application/at+jwt', 'JWT', 'AT+JWT', 'Application/At+Jwt'])(
@@ -97,6 +106,15 @@ describe(AccessTokenRules.name, () => {
       ['a numeric alg', token({ alg: 256, typ: 'at+jwt' })],
       ['a crit extension', token({ alg: 'RS256', typ: 'at+jwt', b64: false, crit: ['b64'] })],
       ['an empty crit list', token({ alg: 'RS256', typ: 'at+jwt', crit: [] })],
+      ['zip, a JWE member', token({ alg: 'RS256', typ: 'at+jwt', zip: 'DEF' })],
+      ['a kid that is a number', token({ alg: 'RS256', typ: 'at+jwt', kid: 7 })],
+      ['a kid that is null', token({ alg: 'RS256', typ: 'at+jwt', kid: null })],
+      ['a kid that is an object', token({ alg: 'RS256', typ: 'at+jwt', kid: { id: 'k1' } })],
+      ['a kid that is an array', token({ alg: 'RS256', typ: 'at+jwt', kid: ['k1'] })],
+      [
+        'a signature that is not base64url',
+        `${segment({ alg: 'RS256', typ: 'at+jwt' })}.${segment({ iss: ISSUER })}.a+b`,
+      ],
     ])('refuses %s as malformed_token', (_name, jwt) => {
       expect(reasonOf(() => sut.inspect(jwt))).toBe('malformed_token');
     });
@@ -112,11 +130,25 @@ describe(AccessTokenRules.name, () => {
     it.each([
       ['empty', ''],
       ['longer than 256 characters', 'k'.repeat(257)],
-      ['a number', 7],
     ])('refuses a kid that is %s as no_matching_key', (_name, kid) => {
       expect(reasonOf(() => sut.inspect(token({ alg: 'RS256', typ: 'at+jwt', kid })))).toBe(
         'no_matching_key',
       );
+    });
+
+    it.each([
+      ['another issuer', { iss: 'https://stranger.example/', sub: 'alice' }],
+      ['no issuer', { sub: 'alice' }],
+      ['a numeric issuer', { iss: 7, sub: 'alice' }],
+    ])('refuses %s as wrong_issuer before any key is looked up', (_name, payload) => {
+      expect(reasonOf(() => sut.inspect(token({ alg: 'RS256', typ: 'at+jwt' }, payload)))).toBe(
+        'wrong_issuer',
+      );
+    });
+
+    it('accepts the issuer with or without its trailing slash', () => {
+      const bare = ISSUER.slice(0, -1);
+      expect(sut.inspect(token({ alg: 'RS256', typ: 'at+jwt' }, { iss: bare })).claims.iss).toBe(bare);
     });
 
     it('accepts a kid of exactly 256 characters', () => {
@@ -189,14 +221,30 @@ describe(AccessTokenRules.name, () => {
         expect(reasonOf(() => strict.toPrincipal(claims({ iat: now() + 5 })))).toBe('not_yet_valid');
       });
 
-      it('leaves exp and nbf in the past or future to the signature verifier', () => {
-        const principal = sut.toPrincipal(claims({ exp: now() - 600, nbf: now() + 600 }));
-        expect(principal.expiresAt).toBeLessThan(now());
-        expect(principal.notBefore).toBeGreaterThan(now());
+      it('refuses an expired token and one not valid yet, with the configured skew', () => {
+        expect(reasonOf(() => sut.toPrincipal(claims({ exp: now() - 600 })))).toBe('expired_token');
+        expect(reasonOf(() => sut.toPrincipal(claims({ nbf: now() + 600 })))).toBe('not_yet_valid');
+        expect(sut.toPrincipal(claims({ exp: now() - 20, nbf: now() + 20 })).expiresAt).toBeLessThan(now());
+        const strict = rulesFor({ ALPHASWARM_AUTH_CLOCK_SKEW_SECONDS: '0' });
+        expect(reasonOf(() => strict.toPrincipal(claims({ exp: now() - 1 })))).toBe('expired_token');
       });
 
-      it('drops an auth_time that is not a finite number', () => {
-        expect(sut.toPrincipal(claims({ auth_time: '1700000000' })).authTime).toBeUndefined();
+      it.each([
+        ['exp: 1e300', { exp: 1e300 }],
+        ['exp past 2100-01-01', { exp: 4_102_444_801 }],
+        ['nbf: -1', { nbf: -1 }],
+        ['iat as a string', { iat: '1700000000' }],
+        ['auth_time as a string', { auth_time: '1700000000' }],
+        ['auth_time: 1e300', { auth_time: 1e300 }],
+      ])(
+        'refuses a numeric date out of range or of the wrong type (%s) as malformed_token',
+        (_name, extra) => {
+          expect(reasonOf(() => sut.toPrincipal(claims(extra)))).toBe('malformed_token');
+        },
+      );
+
+      it('accepts a fractional exp, as RFC 7519 allows', () => {
+        expect(sut.toPrincipal(claims({ exp: now() + 60.5 })).expiresAt).toBe(now() + 60.5);
       });
     });
 
