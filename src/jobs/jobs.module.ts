@@ -1,9 +1,16 @@
-import { BullModule } from '@nestjs/bull';
+import { BullModule, type BullRootModuleOptions } from '@nestjs/bull';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { BullJobQueue, JOBS_QUEUE_NAME } from './bull-job-queue';
 import { InProcessJobQueue } from './in-process-job-queue';
 import { JOB_ATTEMPTS, JOB_BACKOFF_MS, JOB_QUEUE } from './job-queue';
+
+/**
+ * Bull checks the Redis version from its constructor, which opens a connection at boot even on an
+ * instance that never queues or takes a job; without the check, connections open on first use.
+ * (A Bull option its type declarations leave out.)
+ */
+const OPEN_CONNECTIONS_ON_FIRST_USE = { skipVersionCheck: true };
 
 /**
  * The job queue behind `JOB_QUEUE`. With Redis, Nest's Bull module creates the queue and closes it on
@@ -25,7 +32,7 @@ export class JobsModule {
       imports: [
         BullModule.forRootAsync({
           inject: [APP_CONFIG],
-          useFactory: ({ redis, jobs }: AppConfig) => ({
+          useFactory: ({ redis, jobs }: AppConfig): BullRootModuleOptions => ({
             url: redis.url,
             prefix: jobs.queuePrefix,
             defaultJobOptions: {
@@ -34,6 +41,7 @@ export class JobsModule {
               removeOnComplete: 1000,
               removeOnFail: 5000,
             },
+            ...OPEN_CONNECTIONS_ON_FIRST_USE,
           }),
         }),
         BullModule.registerQueue({ name: JOBS_QUEUE_NAME }),
