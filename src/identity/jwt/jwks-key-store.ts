@@ -144,10 +144,13 @@ export class JwksKeyStore implements OnApplicationShutdown {
     let delay = 250;
     const attempt = async (): Promise<void> => {
       if (this.stopped) return;
-      const ok = await this.fetchShared().then(
-        () => true,
-        () => false,
-      );
+      // Background retries count against the same per-minute cap as request-triggered fetches.
+      const ok =
+        (this.inFlight !== undefined || this.withinGlobalCap()) &&
+        (await this.fetchShared().then(
+          () => true,
+          () => false,
+        ));
       if (this.stopped) return;
       this.schedule(attempt, ok ? JWKS_REFRESH_INTERVAL_MS : delay);
       delay = ok ? 250 : Math.min(delay * 2, 30_000);
