@@ -1,25 +1,36 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
-import pino, { type DestinationStream, type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { routeTemplateOf } from '../common/http/route-template';
 
 /**
  * The one pino logger of the process: Fastify's per-request child loggers (`request.log`, bound to the
- * request id) and Nest's application logger (nestjs-pino) both write through it, as JSON lines. Nothing
- * logs headers, bodies or query strings, so tokens and secrets never reach the logs; the redaction
- * below is a second guard for fields that should never appear.
+ * request id) and Nest's application logger (nestjs-pino) both write through it, as JSON lines (pretty
+ * printed on a development terminal). Nothing logs headers, bodies or query strings, so tokens and
+ * secrets never reach the logs; the redaction below is a second guard for fields that should never
+ * appear, and it runs before either output.
  */
 export function createLogger(config: AppConfig, destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level: config.logLevel,
-      // Named paths, not `*.token`: a wildcard makes pino walk every object of every line, which cost
-      // 3.5 µs of each request's ~40 µs (measured), while these cost nothing on lines without them.
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    },
-    destination,
-  );
+  const options: LoggerOptions = {
+    level: config.logLevel,
+    // Named paths, not `*.token`: a wildcard makes pino walk every object of every line, which cost
+    // 3.5 µs of each request's ~40 µs (measured), while these cost nothing on lines without them.
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+  if (destination === undefined && prettyOnThisTerminal(config)) {
+    // A person reads a terminal; machines (log shippers, tests, CI) read pipes, so they keep JSON.
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } },
+    });
+  }
+  return pino(options, destination);
+}
+
+/** Readable lines for a developer at a terminal; never in production, where lines are shipped as JSON. */
+function prettyOnThisTerminal(config: AppConfig): boolean {
+  return config.nodeEnv !== 'production' && process.stdout.isTTY === true;
 }
 
 const SECRET_FIELDS = ['authorization', 'access_token', 'refresh_token', 'client_secret', 'token', 'headers'];
