@@ -1,5 +1,6 @@
 import { createSign, type KeyObject } from 'node:crypto';
 import { REASON_CODES } from '../../src/identity/errors/reason-codes';
+import { MAX_KEYS_PER_KID } from '../../src/identity/jwt/jwks-key-store';
 import { startTestApp, type TestApp } from '../support/app';
 import { FixtureModule } from '../support/fixture.module';
 import { type IssuerKey, newKey, TestIssuer } from '../support/issuer';
@@ -189,4 +190,42 @@ describe('agent names', () => {
       expect((await whoami(sub)).status).toBe(200);
     },
   );
+});
+
+describe('several keys under one kid (an IdP key rollover)', () => {
+  let issuer: TestIssuer;
+  let t: TestApp;
+  /** Published under the issuer's own kid, after its key, in this order. */
+  const sameKid: IssuerKey[] = [];
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    for (let i = 0; i < MAX_KEYS_PER_KID; i += 1) {
+      const key = await newKey('RS256');
+      sameKid.push({ ...key, kid: issuer.key.kid });
+    }
+    issuer.extraJwks = sameKid.map((key) => ({ ...key.publicJwk, kid: issuer.key.kid }));
+    t = await startTestApp(issuer.env(), [FixtureModule]);
+  });
+  afterAll(async () => {
+    await t.close();
+    await issuer.stop();
+  });
+
+  const get = async (key: IssuerKey) =>
+    t
+      .http()
+      .get('/fixture/portfolio')
+      .set('Authorization', `Bearer ${await issuer.token(PORTFOLIO, { key })}`);
+
+  it('verifies a token signed by any of the first keys under the kid', async () => {
+    expect((await get(issuer.key)).status).toBe(200);
+    for (const key of sameKid.slice(0, MAX_KEYS_PER_KID - 1)) expect((await get(key)).status).toBe(200);
+  });
+
+  it(`tries no more than ${MAX_KEYS_PER_KID} keys for one kid: a key published beyond them never verifies`, async () => {
+    const res = await get(sameKid[MAX_KEYS_PER_KID - 1]);
+    expect([res.status, res.body.reason]).toEqual([401, 'invalid_signature']);
+    expect(issuer.jwksRequests).toBe(1);
+  });
 });

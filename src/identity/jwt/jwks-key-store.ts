@@ -19,6 +19,12 @@ export const JWKS_REFRESH_INTERVAL_MS = 10 * 60_000;
 export const MIN_RSA_MODULUS_BITS = 2048;
 /** A JWKS document larger than this is refused as garbage. */
 const MAX_JWKS_BYTES = 512 * 1024;
+/**
+ * Keys tried for one `kid`. During a rollover an IdP may publish the old and the new key under one kid
+ * for a while; a token then verifies with either. More than this under one kid is not a rollover, and
+ * the rest are ignored, so a token never costs more than this many signature checks.
+ */
+export const MAX_KEYS_PER_KID = 3;
 
 interface IssuerKey {
   readonly key: KeyObject;
@@ -26,8 +32,15 @@ interface IssuerKey {
   readonly alg?: string;
 }
 
+/** The keys published under one kid, in document order (at most MAX_KEYS_PER_KID). */
+interface KidKeys {
+  readonly keys: readonly IssuerKey[];
+  /** Their key objects, for the common case where every one of them suits the token's `alg`. */
+  readonly objects: readonly KeyObject[];
+}
+
 interface KeySet {
-  readonly byKid: ReadonlyMap<string, IssuerKey>;
+  readonly byKid: ReadonlyMap<string, KidKeys>;
   /** Every key, for tokens without a `kid` (accepted only when the set has exactly one key). */
   readonly all: readonly IssuerKey[];
 }
@@ -96,8 +109,8 @@ export class JwksKeyStore implements OnApplicationShutdown {
     this.changeListeners.push(listener);
   }
 
-  /** The verification key for a token's header, or an AuthError naming why there is none. */
-  async keyFor(kid: string | undefined, alg: string): Promise<KeyObject> {
+  /** The verification keys for a token's header, or an AuthError naming why there is none. */
+  async keysFor(kid: string | undefined, alg: string): Promise<readonly KeyObject[]> {
     let set = this.current;
     if (!set) {
       // Nothing fetched yet: join the fetch under way, or start one within the global cap. A flood of
@@ -112,16 +125,16 @@ export class JwksKeyStore implements OnApplicationShutdown {
     }
     const found = find(set, kid);
     if (!found) throw new AuthError('no_matching_key');
-    return keyForAlg(found, alg);
+    return keysForAlg(found, alg);
   }
 
   /**
-   * The key from the key set in hand, without waiting, when that set has the token's `kid` (nearly
-   * every token); undefined when `keyFor` must decide, which may mean a fetch.
+   * The keys from the key set in hand, without waiting, when that set has the token's `kid` (nearly
+   * every token); undefined when `keysFor` must decide, which may mean a fetch.
    */
-  knownKey(kid: string | undefined, alg: string): KeyObject | undefined {
+  knownKeys(kid: string | undefined, alg: string): readonly KeyObject[] | undefined {
     const found = this.current === undefined ? undefined : find(this.current, kid);
-    return found === undefined ? undefined : keyForAlg(found, alg);
+    return found === undefined ? undefined : keysForAlg(found, alg);
   }
 
   status(): JwksStatus {
@@ -243,8 +256,15 @@ export class JwksKeyStore implements OnApplicationShutdown {
       (entry): entry is [string | undefined, IssuerKey] => entry !== undefined,
     );
     if (usable.length === 0) throw new Error('the JWKS has no usable signing key');
-    const byKid = new Map<string, IssuerKey>();
-    for (const [kid, key] of usable) if (kid !== undefined) byKid.set(kid, key);
+    const grouped = new Map<string, IssuerKey[]>();
+    for (const [kid, key] of usable) {
+      if (kid === undefined) continue;
+      const keys = grouped.get(kid) ?? [];
+      if (keys.length < MAX_KEYS_PER_KID) keys.push(key);
+      grouped.set(kid, keys);
+    }
+    const byKid = new Map<string, KidKeys>();
+    for (const [kid, keys] of grouped) byKid.set(kid, { keys, objects: keys.map((entry) => entry.key) });
     return { byKid, all: usable.map(([, key]) => key) };
   }
 }
@@ -277,13 +297,19 @@ async function importKey(value: unknown): Promise<[string | undefined, IssuerKey
 }
 
 /** A key declaring its `alg` verifies only tokens of exactly that algorithm. */
-function keyForAlg(found: IssuerKey, alg: string): KeyObject {
-  if (found.alg !== undefined && found.alg !== alg) throw new AuthError('forbidden_algorithm');
-  return found.key;
+function keysForAlg(found: KidKeys, alg: string): readonly KeyObject[] {
+  const suits = (entry: IssuerKey) => entry.alg === undefined || entry.alg === alg;
+  if (found.keys.every(suits)) return found.objects;
+  const keys = found.keys.filter(suits).map((entry) => entry.key);
+  if (keys.length === 0) throw new AuthError('forbidden_algorithm');
+  return keys;
 }
 
-function find(set: KeySet, kid: string | undefined): IssuerKey | undefined {
-  if (kid === undefined) return set.all.length === 1 ? set.all[0] : undefined;
+function find(set: KeySet, kid: string | undefined): KidKeys | undefined {
+  if (kid === undefined) {
+    const only = set.all.length === 1 ? set.all[0] : undefined;
+    return only === undefined ? undefined : { keys: [only], objects: [only.key] };
+  }
   return set.byKid.get(kid);
 }
 
@@ -293,9 +319,10 @@ function find(set: KeySet, kid: string | undefined): IssuerKey | undefined {
  */
 function sameKeys(a: KeySet, b: KeySet): boolean {
   if (a.all.length !== b.all.length || a.byKid.size !== b.byKid.size) return false;
-  for (const [kid, key] of a.byKid) {
-    const other = b.byKid.get(kid);
-    if (!other || other.alg !== key.alg || !other.key.equals(key.key)) return false;
+  const same = (x: IssuerKey, y: IssuerKey) => x.alg === y.alg && x.key.equals(y.key);
+  for (const [kid, { keys }] of a.byKid) {
+    const other = b.byKid.get(kid)?.keys;
+    if (!other || other.length !== keys.length || !keys.every((key, i) => same(key, other[i]))) return false;
   }
-  return a.all.every((key) => b.all.some((other) => other.alg === key.alg && other.key.equals(key.key)));
+  return a.all.every((key) => b.all.some((other) => same(key, other)));
 }

@@ -15,11 +15,14 @@ export interface TokenCarrier {
   readonly bearerToken: string;
 }
 
-/** What our key provider hands passport-jwt's verifier step: the token as parsed once, and its key. */
+/**
+ * What our key provider hands passport-jwt's verifier step: the token as parsed once, and the keys of
+ * its kid (more than one during an IdP's key rollover, never more than `MAX_KEYS_PER_KID`).
+ */
 class VerificationInput {
   constructor(
     readonly token: InspectedToken,
-    readonly key: KeyObject,
+    readonly keys: readonly KeyObject[],
   ) {}
 }
 
@@ -38,20 +41,26 @@ function verifyParsedToken(_token: string, input: unknown, _options: unknown, do
     done(new AuthError('malformed_token'));
     return;
   }
-  const { token, key } = input;
-  if (!keySuits(token.alg, key)) {
-    done(new AuthError('forbidden_algorithm'));
-    return;
+  const { token, keys } = input;
+  let suitable = 0;
+  for (const key of keys) {
+    if (!keySuits(token.alg, key)) continue;
+    suitable += 1;
+    if (verifiesWith(token, key)) {
+      done(null, token.claims);
+      return;
+    }
   }
-  let verified: boolean;
+  done(new AuthError(suitable === 0 ? 'forbidden_algorithm' : 'invalid_signature'));
+}
+
+function verifiesWith(token: InspectedToken, key: KeyObject): boolean {
   try {
-    verified = signatureVerifies(token.alg, key, token.signingInput, token.signature);
+    return signatureVerifies(token.alg, key, token.signingInput, token.signature);
   } catch {
     // OpenSSL refuses some signatures outright (e.g. a wrong length) rather than returning false.
-    verified = false;
+    return false;
   }
-  if (verified) done(null, token.claims);
-  else done(new AuthError('invalid_signature'));
 }
 (Strategy as unknown as { JwtVerifier: typeof verifyParsedToken }).JwtVerifier = verifyParsedToken;
 
@@ -76,10 +85,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
         done: (error: unknown, key?: string | Buffer) => void,
       ) => {
         let token: InspectedToken;
-        let known: KeyObject | undefined;
+        let known: readonly KeyObject[] | undefined;
         try {
           token = rules.inspect(raw);
-          known = keys.knownKey(token.kid, token.alg);
+          known = keys.knownKeys(token.kid, token.alg);
         } catch (error) {
           done(error);
           return;
@@ -90,8 +99,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
           done(null, new VerificationInput(token, known) as unknown as Buffer);
           return;
         }
-        keys.keyFor(token.kid, token.alg).then(
-          (key) => done(null, new VerificationInput(token, key) as unknown as Buffer),
+        keys.keysFor(token.kid, token.alg).then(
+          (found) => done(null, new VerificationInput(token, found) as unknown as Buffer),
           (error: unknown) => done(error),
         );
       },
