@@ -17,7 +17,7 @@ const APPEND_ROWS = `${SYSTEM} OR org_id = ${ORG} OR ${ORG} IS NULL`;
 const TABLES = ['security_audit_events', 'security_audit_chain_heads', 'security_audit_checkpoints'];
 
 /**
- * The security audit ledger (SPEC §8): append-only, one SHA-256 hash chain per organization (and one for
+ * The security audit ledger (docs/audit-ledger.md): append-only, one SHA-256 hash chain per organization (and one for
  * events without an organization), a head row per chain that serialises its writers, and the checkpoints
  * the retention purge leaves so that what remains still verifies.
  *

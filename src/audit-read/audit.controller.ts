@@ -18,7 +18,7 @@ const ORG_HEADER = {
 };
 
 /**
- * Reading the ledger (SPEC §8). An organization's admins and owners read, export and verify its events
+ * Reading the ledger (docs/audit-ledger.md). An organization's admins and owners read, export and verify its events
  * (`@OrgScoped({ minRole: 'admin' })`: the organization comes from the `X-AlphaSwarm-Org` header, else
  * the token's org claim; `admin:cluster` passes). Operators verify every chain at `/audit/verify/all`.
  * None of these routes serves anonymous callers, even under permissive mode.

@@ -4,7 +4,7 @@ import { AuditLedger } from './ledger/audit-ledger';
 import { AuditRetention } from './ledger/audit-retention';
 
 /**
- * The security audit ledger (SPEC §8): the writer (`AuditLedger`, for every module that records a
+ * The security audit ledger (docs/audit-ledger.md): the writer (`AuditLedger`, for every module that records a
  * change), the buffered sink of identity's decisions, and the retention job (the read API under /audit
  * is AuditReadModule's). It imports nothing above the global core; a module that imports it writes to
  * the ledger.

@@ -4,7 +4,7 @@ import { IsIn, IsOptional, IsUrl, Matches, MaxLength } from 'class-validator';
  * Every environment variable the service reads, as the raw strings it was given.
  *
  * This class is the only description of the environment: `loadConfig` validates an instance of it and
- * turns it into the typed `AppConfig`; the README's variable table is checked against it by a test.
+ * turns it into the typed `AppConfig`; the variable table of docs/configuration.md is checked against it by a test.
  * A field's initializer is its default; `undefined` means "unset unless the operator sets it".
  * Cross-field rules (production, provider-specific requirements, unimplemented features) live in
  * `app-config.ts`, because they need more than one field to decide.

@@ -75,7 +75,7 @@ async function openEmbedded(dataDir: string, options: CommonOptions): Promise<Da
   mkdirSync(folder, { recursive: true });
   const embedded = await openEmbeddedPostgres(join(folder, 'pg'));
   // PGlite is one single-threaded backend: a pool of one keeps session state from leaking between
-  // "connections" and makes every transaction run alone (see the embedded-database notes in the README).
+  // "connections" and makes every transaction run alone (see docs/operations.md, "The embedded database (development)").
   const dataSource = new DataSource({
     ...options,
     host: embedded.host,

@@ -5,7 +5,7 @@ import { Public } from '../identity/authentication/route-access.decorators';
 import { MetricsService } from '../observability/metrics.service';
 import { type Readiness, ReadinessService } from './readiness.service';
 
-/** Probes and metrics for the platform. Public: they carry no tenant data (see README, "Routes"). */
+/** Probes and metrics for the platform. Public: they carry no tenant data (see docs/routes.md). */
 @ApiTags('operations')
 @Controller()
 export class OperationsController {

@@ -21,7 +21,7 @@ export interface AuditEventInput {
   readonly userId?: string | null;
   /** The subject that actually acted when it differs from `userId` (the agent of a delegated token). */
   readonly actorUserId?: string | null;
-  /** A reason code (SPEC §3.6) or another short machine-readable reason. */
+  /** A reason code (docs/errors.md) or another short machine-readable reason. */
   readonly reason?: string | null;
   /** The route template (`/tenancy/orgs/:orgId/members`), never a raw path. */
   readonly route?: string | null;

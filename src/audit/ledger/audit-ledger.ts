@@ -43,7 +43,7 @@ const ADVANCE_HEAD = `
 
 /**
  * The security audit ledger's writer. Every row joins its organization's hash chain (events without an
- * organization share one chain of their own); see README "Audit ledger".
+ * organization share one chain of their own); see docs/audit-ledger.md.
  *
  * @example Inside a tenancy mutation, so the change never commits without its audit row:
  * ```ts

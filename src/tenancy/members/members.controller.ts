@@ -55,7 +55,7 @@ export class MembersController {
     return this.members.changeRole(org, id, body.role);
   }
 
-  /** Membership removal is on the step-up list (SPEC §4). */
+  /** Membership removal is on the step-up list (docs/authentication.md, "Step-up"). */
   @OrgAdmin()
   @StepUp()
   @Delete(':membershipId')
