@@ -1,7 +1,5 @@
-import { DataSource } from 'typeorm';
 import { AuditEvent } from '../../src/audit/ledger/audit-event.entity';
-import { SCHEMA } from '../../src/schema';
-import { scratchDatabase } from '../support/db';
+import { schemaDataSource, scratchDatabase } from '../support/db';
 
 /*
  * The audit event entity is left out of TypeORM's schema diff (its generated `chain_id` needs a
@@ -10,13 +8,7 @@ import { scratchDatabase } from '../support/db';
 describe(AuditEvent.name, () => {
   it('describes every column of security_audit_events with its type and nullability', async () => {
     const db = await scratchDatabase();
-    const dataSource = new DataSource({
-      type: 'postgres',
-      url: db.url,
-      entities: [...SCHEMA.entities],
-      migrations: [...SCHEMA.migrations],
-      migrationsTableName: 'typeorm_migrations',
-    });
+    const dataSource = schemaDataSource(db.url);
     await dataSource.initialize();
     try {
       await dataSource.runMigrations({ transaction: 'each' });

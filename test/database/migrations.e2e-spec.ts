@@ -1,17 +1,10 @@
-import { DataSource } from 'typeorm';
 import { SCHEMA } from '../../src/schema';
-import { scratchDatabase } from '../support/db';
+import { schemaDataSource, scratchDatabase } from '../support/db';
 
 describe('migrations', () => {
   it('apply on an empty database, revert with down(), and apply again', async () => {
     const db = await scratchDatabase();
-    const dataSource = new DataSource({
-      type: 'postgres',
-      url: db.url,
-      entities: [...SCHEMA.entities],
-      migrations: [...SCHEMA.migrations],
-      migrationsTableName: 'typeorm_migrations',
-    });
+    const dataSource = schemaDataSource(db.url);
     await dataSource.initialize();
     try {
       const tables = async () =>

@@ -1,4 +1,5 @@
 import { createSign, type KeyObject } from 'node:crypto';
+import { ASYMMETRIC_ALGORITHMS } from '../../src/config/app-config';
 import { REASON_CODES } from '../../src/identity/errors/reason-codes';
 import { MAX_KEYS_PER_KID } from '../../src/identity/jwt/jwks-key-store';
 import { startTestApp, type TestApp } from '../support/app';
@@ -6,18 +7,7 @@ import { FixtureModule } from '../support/fixture.module';
 import { type IssuerKey, newKey, TestIssuer } from '../support/issuer';
 
 const PORTFOLIO = { permissions: ['read:portfolio'] };
-const ALL_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
+const ALL_ALGORITHMS: readonly string[] = ASYMMETRIC_ALGORITHMS;
 
 /** base64url of these exact bytes. */
 const b64url = (bytes: string | Buffer) => Buffer.from(bytes).toString('base64url');

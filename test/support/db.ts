@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { SCHEMA } from '../../src/schema';
 import { adminDatabaseUrl } from './services';
 
 async function withAdmin<T>(work: (admin: Client) => Promise<T>): Promise<T> {
@@ -42,6 +44,17 @@ export function workerDatabaseUrl(): Promise<string> {
     return adminDatabaseUrl(name);
   });
   return workerDatabase;
+}
+
+/** A TypeORM data source on `url` with the service's entities and migrations, not yet migrated. */
+export function schemaDataSource(url: string): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: [...SCHEMA.entities],
+    migrations: [...SCHEMA.migrations],
+    migrationsTableName: 'typeorm_migrations',
+  });
 }
 
 export interface ScratchDatabase {
