@@ -12,6 +12,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { DatabaseHandle } from '../database/database';
 import { TenantDb } from '../database/tenant-db';
 import { MetricsService } from '../observability/metrics.service';
+import { REDIS_DISCONNECT_TIMEOUT_MS } from './redis-options';
 
 export const DATABASE = Symbol('DATABASE');
 /** The shared Redis connection, or `null` when REDIS_URL is unset (development only). */
@@ -47,6 +48,7 @@ export class CoreModule {
           enableOfflineQueue: false,
           maxRetriesPerRequest: 1,
           connectTimeout: 2000,
+          disconnectTimeout: REDIS_DISCONNECT_TIMEOUT_MS,
         })
       : null;
     // ioredis reconnects by itself; an unhandled 'error' event would crash the process instead.

@@ -1,6 +1,7 @@
 import { BullModule, type BullRootModuleOptions } from '@nestjs/bull';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { REDIS_DISCONNECT_TIMEOUT_MS } from '../core/redis-options';
 import { BullJobQueue, JOBS_QUEUE_NAME } from './bull-job-queue';
 import { InProcessJobQueue } from './in-process-job-queue';
 import { JOB_ATTEMPTS, JOB_BACKOFF_MS, JOB_QUEUE } from './job-queue';
@@ -34,6 +35,7 @@ export class JobsModule {
           inject: [APP_CONFIG],
           useFactory: ({ redis, jobs }: AppConfig): BullRootModuleOptions => ({
             url: redis.url,
+            redis: { disconnectTimeout: REDIS_DISCONNECT_TIMEOUT_MS },
             prefix: jobs.queuePrefix,
             defaultJobOptions: {
               attempts: JOB_ATTEMPTS,
