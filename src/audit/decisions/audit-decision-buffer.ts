@@ -9,7 +9,8 @@ import {
 import { Gauge, type Counter } from 'prom-client';
 import type { DecisionEvent, DecisionSink } from '../../identity/decisions/decision-sink';
 import { MetricsService } from '../../observability/metrics.service';
-import { NO_ORG_CHAIN, UUID } from '../ledger/audit-chain';
+import { isUuid } from '../../common/uuid';
+import { NO_ORG_CHAIN } from '../ledger/audit-chain';
 import type { AuditEventInput } from '../ledger/audit-event';
 import { AuditLedger } from '../ledger/audit-ledger';
 
@@ -181,7 +182,7 @@ export function auditEventOf(event: DecisionEvent): AuditEventInput {
   const known = principal && principal.actorType !== 'anonymous' ? principal : null;
   const claimedOrg = known?.orgId;
   const orgId =
-    claimedOrg !== undefined && UUID.test(claimedOrg) && claimedOrg !== NO_ORG_CHAIN ? claimedOrg : null;
+    claimedOrg !== undefined && isUuid(claimedOrg) && claimedOrg !== NO_ORG_CHAIN ? claimedOrg : null;
   const stepUp = event.kind === 'step_up_passed' || event.reason === 'insufficient_user_authentication';
   return {
     eventType: stepUp ? 'step_up' : 'authz_decision',

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { isUuid } from '../../common/uuid';
 import canonicalize from 'canonicalize';
 import { microsecondTimestampSql } from '../../common/database/timestamp-sql';
 import {
@@ -13,7 +14,6 @@ import {
 export const GENESIS_HASH = '0'.repeat(64);
 /** The chain of events without an organization (the migration keys it the same way). */
 export const NO_ORG_CHAIN = '00000000-0000-0000-0000-000000000000';
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Serialised `details` above this size are refused: the ledger is not a blob store. */
 export const DETAILS_MAX_BYTES = 16 * 1024;
 
@@ -100,7 +100,7 @@ export function prepare(input: AuditEventInput, now: Date): PreparedEvent {
 
 function orgIdOf(orgId: string | null | undefined): string | null {
   if (orgId === undefined || orgId === null) return null;
-  if (typeof orgId !== 'string' || !UUID.test(orgId) || orgId === NO_ORG_CHAIN) {
+  if (typeof orgId !== 'string' || !isUuid(orgId) || orgId === NO_ORG_CHAIN) {
     throw new AuditInputError('orgId must be an organization UUID or null');
   }
   return orgId.toLowerCase();
