@@ -9,7 +9,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { createLogger, RequestLogController } from './observability/logging';
+import { createLogger, logDestination, RequestLogController } from './observability/logging';
 import type { AppConfig } from './config/app-config';
 import type { Logger as PinoLogger } from 'pino';
 import type { DatabaseHandle } from './database/database';
@@ -154,7 +154,7 @@ export async function startApp(
   /** Extra modules mounted beside the service's own (test fixtures). */
   extra: readonly Type[] = [],
 ): Promise<NestFastifyApplication> {
-  const logger = createLogger(config);
+  const logger = createLogger(config, logDestination());
   const module = AppModule.forRoot(config, database, extra, logger);
   const app = await NestFactory.create<NestFastifyApplication>(module, fastifyAdapter(logger), {
     bufferLogs: true,
