@@ -49,7 +49,7 @@ export function bearerCandidate(header: string | string[] | undefined): string |
   if (typeof header !== 'string' || header.length < 8 || header.length > MAX_BEARER_LENGTH + 16) {
     return undefined;
   }
-  if (header.charCodeAt(6) !== SPACE || header.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+  if (!isBearerScheme(header)) return undefined;
   let start = 7;
   while (header.charCodeAt(start) === SPACE) start += 1;
   return header.slice(start);
