@@ -11,6 +11,7 @@ import { AuthenticationGuard } from './identity/authentication/authentication.gu
 import { DECISION_SINK } from './identity/decisions/decision-sink';
 import { IdentityModule } from './identity/identity.module';
 import { LocalIssuerModule } from './identity/local/local-issuer.module';
+import { M2mOnlyGuard } from './identity/m2m/m2m-only.guard';
 import { ScopeGuard } from './identity/scope/scope.guard';
 import { StepUpGuard } from './identity/step-up/step-up.guard';
 import { InternalModule } from './internal/internal.module';
@@ -22,16 +23,21 @@ import { OrgScopedGuard } from './tenancy/org-scope/org-scoped.guard';
 import { TenancyModule } from './tenancy/tenancy.module';
 
 /**
- * The global guards, in the order Nest runs them: authenticate → scope → step-up → org. The order is
- * the contract: scope, step-up and org read the principal the first one sets, and a caller without a
- * valid token must get 401 before any 403 could tell it what a route requires. Each guard is a no-op
+ * The global guards, in the order Nest runs them: authenticate → M2M-only → scope → step-up → org. The
+ * order is the contract: the others read the principal the first one sets, a caller without a valid
+ * token must get 401 before any 403 could tell it what a route requires, and a token of the wrong kind
+ * on an M2M-only route is told so before any permission is named. Each guard is a no-op
  * on routes without its metadata. Nest runs global guards in registration order, so they are
  * registered here, in one list, rather than by the modules that own them (whose order would then be
  * the order of `imports` below). `useExisting` keeps one instance, built in the guard's own module.
  */
-const GLOBAL_GUARDS: readonly Provider[] = [AuthenticationGuard, ScopeGuard, StepUpGuard, OrgScopedGuard].map(
-  (guard) => ({ provide: APP_GUARD, useExisting: guard }),
-);
+const GLOBAL_GUARDS: readonly Provider[] = [
+  AuthenticationGuard,
+  M2mOnlyGuard,
+  ScopeGuard,
+  StepUpGuard,
+  OrgScopedGuard,
+].map((guard) => ({ provide: APP_GUARD, useExisting: guard }));
 
 /**
  * Binds identity's ports to the modules above it that implement them: identity defines `DECISION_SINK`

@@ -147,6 +147,16 @@ describe(loadConfig.name, () => {
       ).toBe(true);
     });
 
+    it('reads the internal client list as a set, and refuses a value that is not a client id', () => {
+      expect([...loadConfig({}).auth.internalClientIds]).toEqual([]);
+      expect([
+        ...loadConfig({ ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS: 'a1, b2,,a1' }).auth.internalClientIds,
+      ]).toEqual(['a1', 'b2']);
+      expect(() => loadConfig({ ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS: 'ok,has space' })).toThrow(
+        /^ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS: .*CSV of client ids/,
+      );
+    });
+
     it('reads local client_credentials clients', () => {
       const sut = loadConfig({
         ALPHASWARM_AUTH_LOCAL_CLIENTS: JSON.stringify([

@@ -45,6 +45,8 @@ export interface AppConfig {
     readonly audience: string;
     readonly m2mEnabled: boolean;
     readonly m2mAudience: string;
+    /** Client ids admitted to `/_internal/*` (with an M2M token for `m2mAudience`). */
+    readonly internalClientIds: ReadonlySet<string>;
     readonly spaClientId?: string;
     readonly algorithms: readonly SigningAlgorithm[];
     readonly jwksUri: string;
@@ -232,6 +234,7 @@ function build(env: Env): AppConfig {
       audience,
       m2mEnabled: bool(env.ALPHASWARM_AUTH_M2M_ENABLED),
       m2mAudience: env.ALPHASWARM_AUTH_M2M_AUDIENCE ?? audience,
+      internalClientIds: clientIdList('ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS', env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS),
       spaClientId: env.ALPHASWARM_AUTH_OIDC_CLIENT_ID,
       algorithms,
       jwksUri,
@@ -477,4 +480,24 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/**
+ * A CSV of OAuth client ids (Auth0's are 32 URL-safe characters; others differ, so only the characters
+ * a client id can hold are checked). Other services name their own list variable and reuse this.
+ */
+export function clientIdList(variable: string, csv: string): ReadonlySet<string> {
+  const ids = csv
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  for (const id of ids) {
+    if (!/^[A-Za-z0-9._~:@-]{1,256}$/.test(id)) {
+      throw new ConfigError(
+        variable,
+        'holds a value that is not a client id; give a CSV of client ids such as abc123,def456',
+      );
+    }
+  }
+  return Object.freeze(new Set(ids));
 }

@@ -11,6 +11,7 @@ import { AccessTokenRules } from './jwt/access-token-rules';
 import { JwksKeyStore } from './jwt/jwks-key-store';
 import { JwtStrategy } from './jwt/jwt.strategy';
 import { ScopeGuard } from './scope/scope.guard';
+import { M2mOnlyGuard } from './m2m/m2m-only.guard';
 import { StepUpGuard } from './step-up/step-up.guard';
 
 /**
@@ -23,7 +24,7 @@ import { StepUpGuard } from './step-up/step-up.guard';
  * choice, mounting the local issuer, is AppModule's.
  *
  * The guards are provided and exported here but registered as global guards by AppModule, which lists
- * all four in their order. AuthDecisions takes the optional DECISION_SINK port, which AppModule binds
+ * all five in their order. AuthDecisions takes the optional DECISION_SINK port, which AppModule binds
  * to the audit ledger's buffer, so identity never imports audit.
  */
 @Module({
@@ -37,6 +38,7 @@ import { StepUpGuard } from './step-up/step-up.guard';
     JwtStrategy,
     AuthDecisions,
     AuthenticationGuard,
+    M2mOnlyGuard,
     ScopeGuard,
     StepUpGuard,
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
@@ -47,6 +49,7 @@ import { StepUpGuard } from './step-up/step-up.guard';
     VerifiedTokenCache,
     TOKEN_REVOCATIONS,
     AuthenticationGuard,
+    M2mOnlyGuard,
     ScopeGuard,
     StepUpGuard,
   ],

@@ -24,6 +24,8 @@ export interface Principal {
   readonly actorType: ActorType | 'anonymous';
   readonly sub: string;
   readonly clientId?: string;
+  /** The token's `aud`, as a list: routes that serve one audience only (internal, MCP) check it. */
+  readonly audiences: readonly string[];
   readonly permissions: ReadonlySet<string>;
   readonly orgId?: string;
   readonly teamId?: string;
@@ -54,6 +56,7 @@ export const ANONYMOUS: Principal = Object.freeze({
   actorType: 'anonymous',
   sub: 'anonymous',
   permissions: Object.freeze(new Set<string>()),
+  audiences: Object.freeze([]),
   roles: Object.freeze([]),
   amr: Object.freeze([]),
 });

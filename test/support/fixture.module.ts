@@ -5,6 +5,7 @@ import {
   Authenticated,
 } from '../../src/identity/authentication/route-access.decorators';
 import { CurrentPrincipal } from '../../src/identity/authentication/current-principal.decorator';
+import { M2mOnly } from '../../src/identity/m2m/m2m-only.decorator';
 import type { Principal } from '../../src/identity/principal';
 import { RequireScope } from '../../src/identity/scope/require-scope.decorator';
 import { StepUp } from '../../src/identity/step-up/step-up.decorator';
@@ -82,6 +83,14 @@ export class FixtureController {
   @Get('tenants/:tenant')
   namedTenant(@CurrentOrg() org: OrgAccess): OrgAccess {
     return org;
+  }
+
+  /** M2M-only as the `/_internal` routes are, outside that prefix: the decorator alone makes it strict. */
+  @M2mOnly((config) => config.auth.internalClientIds)
+  @RequireScope('sync:users')
+  @Get('m2m')
+  m2m(@CurrentPrincipal() principal: Principal): Pick<Principal, 'clientId'> {
+    return { clientId: principal.clientId };
   }
 
   @AlwaysStrict()

@@ -12,6 +12,7 @@ import { ANONYMOUS, type Principal } from '../principal';
 import { type AuthenticatedRequest, requestOf, routeTemplateOf } from '../request-context';
 import { StepUpRequirement } from '../step-up/step-up.decorator';
 import { HandlerMetadata } from '../route-metadata';
+import { M2mOnlyRequirement } from '../m2m/m2m-only.decorator';
 import { credentialCount } from './credential-count';
 import { ROUTE_ACCESS } from './route-access.decorators';
 
@@ -22,7 +23,8 @@ const ALWAYS_STRICT_PREFIXES = ['/_internal', '/mcp'];
 interface RouteAccess {
   readonly public: boolean;
   readonly agentsAllowed: boolean;
-  /** `@AlwaysStrict()` or `@StepUp` (the method and path rules are checked per request). */
+  readonly m2mOnly: boolean;
+  /** `@AlwaysStrict()`, `@StepUp` or `@M2mOnly` (the method and path rules are checked per request). */
   readonly strict: boolean;
 }
 
@@ -44,13 +46,18 @@ export class AuthenticationGuard implements CanActivate {
     @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
     private readonly strategy: JwtStrategy,
   ) {
-    this.access = new HandlerMetadata((targets) => ({
-      public: reflector.getAllAndOverride(ROUTE_ACCESS.PublicRoute, targets) === true,
-      agentsAllowed: reflector.getAllAndOverride(ROUTE_ACCESS.AgentsAllowedRoute, targets) === true,
-      strict:
-        reflector.getAllAndOverride(ROUTE_ACCESS.AlwaysStrictRoute, targets) === true ||
-        reflector.getAllAndOverride(StepUpRequirement, targets) !== undefined,
-    }));
+    this.access = new HandlerMetadata((targets) => {
+      const m2mOnly = reflector.getAllAndOverride(M2mOnlyRequirement, targets) !== undefined;
+      return {
+        public: reflector.getAllAndOverride(ROUTE_ACCESS.PublicRoute, targets) === true,
+        agentsAllowed: reflector.getAllAndOverride(ROUTE_ACCESS.AgentsAllowedRoute, targets) === true,
+        m2mOnly,
+        strict:
+          m2mOnly ||
+          reflector.getAllAndOverride(ROUTE_ACCESS.AlwaysStrictRoute, targets) === true ||
+          reflector.getAllAndOverride(StepUpRequirement, targets) !== undefined,
+      };
+    });
   }
 
   /** Synchronous on a cache hit: the common case costs no promise. */
@@ -88,10 +95,20 @@ export class AuthenticationGuard implements CanActivate {
     const token = presented.token;
 
     const epoch = this.verified.epoch;
-    return this.verify(token).then((principal) => {
-      this.verified.remember(token, principal, connection, epoch);
-      return this.admit(request, principal, access);
-    });
+    return this.verify(token).then(
+      (principal) => {
+        this.verified.remember(token, principal, connection, epoch);
+        return this.admit(request, principal, access);
+      },
+      (error: unknown) => {
+        // A token that claims to be a client (`<id>@clients`) without being one is, to an M2M-only
+        // route, simply not an M2M token: say so, as for any other token of the wrong kind.
+        if (access.m2mOnly && error instanceof AuthError && error.reason === 'invalid_actor') {
+          throw new AuthError('not_m2m');
+        }
+        throw error;
+      },
+    );
   }
 
   private admit(request: AuthenticatedRequest, principal: Principal, access: RouteAccess): true {

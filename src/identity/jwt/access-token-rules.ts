@@ -140,6 +140,7 @@ export class AccessTokenRules {
       actorType,
       sub,
       clientId,
+      audiences: Object.freeze(audiences.filter((aud): aud is string => typeof aud === 'string')),
       permissions: Object.freeze(new Set(readPermissions(claims))),
       orgId: this.customString(claims, 'org_id') ?? optionalString(claims.org_id),
       teamId: this.customString(claims, 'team_id'),
