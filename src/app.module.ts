@@ -9,6 +9,7 @@ import { CoreModule } from './core/core.module';
 import type { DatabaseHandle } from './database/database';
 import { AuthenticationGuard } from './identity/authentication/authentication.guard';
 import { DECISION_SINK } from './identity/decisions/decision-sink';
+import { AgentDelegationModule } from './identity/delegation/agent-delegation.module';
 import { IdentityModule } from './identity/identity.module';
 import { LocalIssuerModule } from './identity/local/local-issuer.module';
 import { M2mOnlyGuard } from './identity/m2m/m2m-only.guard';
@@ -77,6 +78,7 @@ export class AppModule {
         // The local issuer's routes exist only under the local provider: not hidden, absent.
         ...(config.auth.provider === 'local' ? [LocalIssuerModule] : []),
         IdentityPortBindings,
+        AgentDelegationModule,
         AuditModule,
         TenancyModule,
         AuditReadModule,

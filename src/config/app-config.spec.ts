@@ -65,11 +65,16 @@ describe(loadConfig.name, () => {
       expect(sut.tenancy.inviteTtlSeconds).toBe(604800);
       expect(sut.tenancy.defaultStrategy).toBe('hybrid');
       expect(sut.tenancy.rlsEnforce).toBe('off');
-      expect(sut.mcp).toEqual({
-        dataCanonicalUri: undefined,
-        codebaseCanonicalUri: undefined,
+      // Under local the MCP servers are addressed below the issuer, never below a request's Host.
+      expect(sut.mcp).toMatchObject({
+        dataCanonicalUri: 'http://127.0.0.1:3000/mcp/data',
+        codebaseCanonicalUri: 'http://127.0.0.1:3000/mcp/codebase',
         requireRfc8707: 'off',
+        codebase: { root: undefined, maxFileBytes: 262144 },
+        upstream: undefined,
       });
+      expect([...sut.mcp.allowedOrigins]).toEqual(['http://127.0.0.1:3000']);
+      expect(sut.auth.agentTokenExchange).toEqual({ enabled: false });
       expect(sut.cli.allowPlaintextFallback).toBe(false);
       expect(sut.logStream).toEqual({ maxAgeSeconds: 86400 });
     });
@@ -458,10 +463,44 @@ describe(loadConfig.name, () => {
         /the Auth0 log-stream webhook is not implemented in this version/,
       ],
       [
-        'strict RFC 8707 audiences before the MCP servers exist',
-        { ALPHASWARM_MCP_REQUIRE_RFC8707: 'strict' },
-        'ALPHASWARM_MCP_REQUIRE_RFC8707',
-        /not implemented in this version/,
+        'strict RFC 8707 audiences without a canonical URI to compare with',
+        {
+          ALPHASWARM_AUTH_PROVIDER: 'oidc',
+          ALPHASWARM_AUTH_OIDC_ISSUER: 'https://idp.example.com/',
+          ALPHASWARM_AUTH_OIDC_AUDIENCE: 'https://api.example.com/',
+          ALPHASWARM_MCP_REQUIRE_RFC8707: 'strict',
+        },
+        'ALPHASWARM_MCP_DATA_CANONICAL_URI',
+        /required with ALPHASWARM_MCP_REQUIRE_RFC8707=strict/,
+      ],
+      [
+        'agent token exchange under auth0 without the broker client',
+        {
+          ALPHASWARM_AUTH_PROVIDER: 'auth0',
+          ALPHASWARM_AUTH_OIDC_ISSUER: 'https://tenant.auth0.com/',
+          ALPHASWARM_AUTH_OIDC_AUDIENCE: 'https://api.example.com/',
+          ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED: 'true',
+        },
+        'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID',
+        /alphaswarm-agent-broker/,
+      ],
+      [
+        'broker credentials under the local provider',
+        { ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID: 'broker' },
+        'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID',
+        /the local provider exchanges agent tokens itself/,
+      ],
+      [
+        'an MCP canonical URI with a fragment',
+        { ALPHASWARM_MCP_DATA_CANONICAL_URI: 'https://api.example.com/mcp/data#x' },
+        'ALPHASWARM_MCP_DATA_CANONICAL_URI',
+        /without a fragment/,
+      ],
+      [
+        'an upstream URL without its audience',
+        { ALPHASWARM_MCP_UPSTREAM_URL: 'http://127.0.0.1:9/' },
+        'ALPHASWARM_MCP_UPSTREAM_AUDIENCE',
+        /set both or neither/,
       ],
       [
         'a Redis URL of another scheme',

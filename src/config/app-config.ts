@@ -29,6 +29,29 @@ export interface LocalClient {
   readonly permissions: readonly string[];
 }
 
+export interface AgentTokenExchangeConfig {
+  readonly enabled: boolean;
+  /** Under auth0/oidc: the `alphaswarm-agent-broker` client and the IdP token endpoint it calls. */
+  readonly broker?: {
+    readonly clientId: string;
+    readonly clientSecret: string;
+    readonly tokenEndpoint: string;
+  };
+}
+
+export interface McpConfig {
+  /** Configured, or under the local provider `<issuer>mcp/data`; never derived from a request's Host. */
+  readonly dataCanonicalUri?: string;
+  readonly codebaseCanonicalUri?: string;
+  readonly requireRfc8707: 'off' | 'strict';
+  /** Origins (`scheme://host[:port]`) accepted on the MCP routes: the canonical URIs' and the configured ones. */
+  readonly allowedOrigins: ReadonlySet<string>;
+  /** Host header values accepted on the MCP routes: the canonical URIs', the configured ones and loopback. */
+  readonly allowedHosts: ReadonlySet<string>;
+  readonly codebase: { readonly root?: string; readonly maxFileBytes: number };
+  readonly upstream?: { readonly url: string; readonly audience: string };
+}
+
 /** The typed configuration every part of the service reads. Built once at boot by `loadConfig`. */
 export interface AppConfig {
   readonly nodeEnv: NodeEnv;
@@ -60,6 +83,8 @@ export interface AppConfig {
       readonly routeEnforcement: boolean;
     };
     readonly agentDelegationTtlSeconds: number;
+    /** Delegated agent tokens (RFC 8693): docs/agents-and-mcp.md. */
+    readonly agentTokenExchange: AgentTokenExchangeConfig;
     readonly local: {
       readonly tokenTtlSeconds: number;
       readonly m2mTokenTtlSeconds: number;
@@ -74,11 +99,7 @@ export interface AppConfig {
     readonly inviteSecret: KeyObject;
     readonly inviteTtlSeconds: number;
   };
-  readonly mcp: {
-    readonly dataCanonicalUri?: string;
-    readonly codebaseCanonicalUri?: string;
-    readonly requireRfc8707: 'off' | 'strict';
-  };
+  readonly mcp: McpConfig;
   readonly audit: { readonly enabled: boolean; readonly retentionDays: number };
   readonly cli: {
     readonly domain?: string;
@@ -234,7 +255,10 @@ function build(env: Env): AppConfig {
       audience,
       m2mEnabled: bool(env.ALPHASWARM_AUTH_M2M_ENABLED),
       m2mAudience: env.ALPHASWARM_AUTH_M2M_AUDIENCE ?? audience,
-      internalClientIds: clientIdList('ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS', env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS),
+      internalClientIds: clientIdList(
+        'ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS',
+        env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS,
+      ),
       spaClientId: env.ALPHASWARM_AUTH_OIDC_CLIENT_ID,
       algorithms,
       jwksUri,
@@ -249,7 +273,11 @@ function build(env: Env): AppConfig {
         required: bool(env.ALPHASWARM_AUTH0_DPOP_REQUIRED),
         routeEnforcement: bool(env.ALPHASWARM_DPOP_ENFORCEMENT_ENABLED),
       },
-      agentDelegationTtlSeconds: int(env.ALPHASWARM_AUTH_AGENT_DELEGATION_TTL_SECONDS),
+      agentDelegationTtlSeconds: positive(
+        'ALPHASWARM_AUTH_AGENT_DELEGATION_TTL_SECONDS',
+        env.ALPHASWARM_AUTH_AGENT_DELEGATION_TTL_SECONDS,
+      ),
+      agentTokenExchange: agentTokenExchangeOf(env, provider, issuer),
       local: {
         tokenTtlSeconds: positive(
           'ALPHASWARM_AUTH_LOCAL_TOKEN_TTL_SECONDS',
@@ -273,11 +301,7 @@ function build(env: Env): AppConfig {
       ),
       inviteTtlSeconds: int(env.ALPHASWARM_TENANCY_INVITE_TTL_SECONDS),
     },
-    mcp: {
-      dataCanonicalUri: env.ALPHASWARM_MCP_DATA_CANONICAL_URI,
-      codebaseCanonicalUri: env.ALPHASWARM_MCP_CODEBASE_CANONICAL_URI,
-      requireRfc8707: env.ALPHASWARM_MCP_REQUIRE_RFC8707 as 'off' | 'strict',
-    },
+    mcp: mcpOf(env, provider, issuer, production),
     audit: {
       enabled: bool(env.ALPHASWARM_AUTH_AUDIT_ENABLED),
       retentionDays: int(env.ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS),
@@ -307,7 +331,6 @@ function refuseUnimplemented(env: Env): void {
     ['ALPHASWARM_AUTH0_DPOP_ENABLED', 'DPoP proof verification'],
     ['ALPHASWARM_AUTH0_DPOP_REQUIRED', 'DPoP proof verification'],
     ['ALPHASWARM_DPOP_ENFORCEMENT_ENABLED', 'per-route DPoP enforcement'],
-    ['ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED', 'delegated agent token exchange'],
     ['ALPHASWARM_AUTH_MSAL_B2B_ENABLED', 'the legacy Entra MSAL B2B path'],
     ['ALPHASWARM_USER_OAUTH_ENABLED', 'the per-user OAuth wizard'],
   ];
@@ -319,14 +342,9 @@ function refuseUnimplemented(env: Env): void {
     ['ALPHASWARM_AUTH0_MGMT_API_CLIENT_ID', 'the Auth0 Management API client'],
     ['ALPHASWARM_AUTH0_MGMT_API_CLIENT_SECRET', 'the Auth0 Management API client'],
     ['ALPHASWARM_AUTH0_LOG_STREAM_SECRET', 'the Auth0 log-stream webhook'],
-    ['ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID', 'delegated agent token exchange'],
-    ['ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET', 'delegated agent token exchange'],
   ];
   for (const [variable, feature] of secrets) {
     if (env[variable] !== undefined) throw notYet(variable, feature);
-  }
-  if (env.ALPHASWARM_MCP_REQUIRE_RFC8707 === 'strict') {
-    throw notYet('ALPHASWARM_MCP_REQUIRE_RFC8707', 'the MCP servers (strict RFC 8707 audiences)');
   }
 }
 
@@ -500,4 +518,137 @@ export function clientIdList(variable: string, csv: string): ReadonlySet<string>
     }
   }
   return Object.freeze(new Set(ids));
+}
+
+// ── Delegated agent tokens and MCP (docs/agents-and-mcp.md) ──────────────────────────────────
+
+const BROKER_VARIABLES = [
+  'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID',
+  'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET',
+  'ALPHASWARM_AUTH_AGENT_BROKER_TOKEN_ENDPOINT',
+] as const;
+
+/**
+ * Under local the service's own issuer performs the exchange, so broker credentials there are a
+ * mistake; under auth0/oidc the exchange is the IdP's and needs the broker client.
+ */
+function agentTokenExchangeOf(env: Env, provider: Provider, issuer: string): AgentTokenExchangeConfig {
+  const enabled = bool(env.ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED);
+  if (provider === 'local') {
+    for (const variable of BROKER_VARIABLES) {
+      if (env[variable] !== undefined) {
+        throw new ConfigError(
+          variable,
+          'the local provider exchanges agent tokens itself; unset it (it is for auth0/oidc)',
+        );
+      }
+    }
+    return { enabled };
+  }
+  if (!enabled) return { enabled };
+  const clientId = env.ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID;
+  const clientSecret = env.ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET;
+  if (clientId === undefined || clientSecret === undefined) {
+    throw new ConfigError(
+      clientId === undefined
+        ? 'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID'
+        : 'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET',
+      `required with ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED=true under ${provider}; set the alphaswarm-agent-broker client's id and secret`,
+    );
+  }
+  const tokenEndpoint = env.ALPHASWARM_AUTH_AGENT_BROKER_TOKEN_ENDPOINT ?? `${withSlash(issuer)}oauth/token`;
+  if (!secureUrl(tokenEndpoint)) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_AGENT_BROKER_TOKEN_ENDPOINT',
+      'must be an https:// URL (http:// only on a loopback address): the broker sends its client secret there',
+    );
+  }
+  return { enabled, broker: { clientId, clientSecret, tokenEndpoint } };
+}
+
+function mcpOf(env: Env, provider: Provider, issuer: string, production: boolean): McpConfig {
+  const requireRfc8707 = env.ALPHASWARM_MCP_REQUIRE_RFC8707 as 'off' | 'strict';
+  const canonical = (variable: keyof Env, path: string): string | undefined => {
+    const configured = env[variable];
+    const uri = configured ?? (provider === 'local' ? `${withSlash(issuer)}${path}` : undefined);
+    if (uri === undefined) {
+      if (requireRfc8707 === 'strict') {
+        throw new ConfigError(
+          variable,
+          `required with ALPHASWARM_MCP_REQUIRE_RFC8707=strict; set it to the server's public URL, e.g. https://api.example.com/${path}`,
+        );
+      }
+      return undefined;
+    }
+    // RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
+    if (uri.includes('#') || (production && !secureUrl(uri))) {
+      throw new ConfigError(variable, 'must be an absolute https:// URL without a fragment');
+    }
+    return uri;
+  };
+  const dataCanonicalUri = canonical('ALPHASWARM_MCP_DATA_CANONICAL_URI', 'mcp/data');
+  const codebaseCanonicalUri = canonical('ALPHASWARM_MCP_CODEBASE_CANONICAL_URI', 'mcp/codebase');
+  const canonicalUrls = [dataCanonicalUri, codebaseCanonicalUri]
+    .filter((uri): uri is string => uri !== undefined)
+    .map((uri) => new URL(uri));
+
+  const origins = csv(env.ALPHASWARM_MCP_ALLOWED_ORIGINS).map((origin) => {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(
+        'ALPHASWARM_MCP_ALLOWED_ORIGINS',
+        'must be a CSV of origins such as https://app.example.com (scheme, host and port only)',
+      );
+    }
+    return parsed.origin;
+  });
+  const hosts = csv(env.ALPHASWARM_MCP_ALLOWED_HOSTS).map((host) => {
+    if (!/^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-fA-F:]+\](?::\d{1,5})?$/.test(host)) {
+      throw new ConfigError(
+        'ALPHASWARM_MCP_ALLOWED_HOSTS',
+        'must be a CSV of host names with an optional port, e.g. mcp.example.com,10.0.0.5:3000',
+      );
+    }
+    return host.toLowerCase();
+  });
+
+  const upstreamUrl = env.ALPHASWARM_MCP_UPSTREAM_URL;
+  const upstreamAudience = env.ALPHASWARM_MCP_UPSTREAM_AUDIENCE;
+  if ((upstreamUrl === undefined) !== (upstreamAudience === undefined)) {
+    throw new ConfigError(
+      upstreamUrl === undefined ? 'ALPHASWARM_MCP_UPSTREAM_URL' : 'ALPHASWARM_MCP_UPSTREAM_AUDIENCE',
+      'ALPHASWARM_MCP_UPSTREAM_URL and ALPHASWARM_MCP_UPSTREAM_AUDIENCE go together; set both or neither',
+    );
+  }
+  if (upstreamUrl !== undefined && production && !secureUrl(upstreamUrl)) {
+    throw new ConfigError('ALPHASWARM_MCP_UPSTREAM_URL', 'must be an https:// URL with NODE_ENV=production');
+  }
+
+  return {
+    dataCanonicalUri,
+    codebaseCanonicalUri,
+    requireRfc8707,
+    allowedOrigins: new Set([...canonicalUrls.map((url) => url.origin), ...origins]),
+    allowedHosts: new Set([...canonicalUrls.map((url) => url.host.toLowerCase()), ...hosts]),
+    codebase: {
+      root: env.ALPHASWARM_MCP_CODEBASE_ROOT,
+      maxFileBytes: int(env.ALPHASWARM_MCP_CODEBASE_MAX_FILE_BYTES),
+    },
+    upstream:
+      upstreamUrl !== undefined && upstreamAudience !== undefined
+        ? { url: upstreamUrl, audience: upstreamAudience }
+        : undefined,
+  };
+}
+
+function csv(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }

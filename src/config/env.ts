@@ -179,11 +179,18 @@ export class Env {
   @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH0_LOG_STREAM_MAX_AGE_SECONDS', 86400))
   ALPHASWARM_AUTH0_LOG_STREAM_MAX_AGE_SECONDS = '86400';
 
-  // ── Delegated agent tokens (not implemented yet: enabling is refused) ────────────────────
+  // ── Delegated agent tokens (RFC 8693; docs/agents-and-mcp.md) ─────────────────────────────
+  /** `POST /auth/agent-token` and, under local, the token-exchange grant of `POST /oauth/token`. */
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED', BOOLEAN))
   ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED = 'false';
-  @IsOptional() ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID?: string = undefined;
-  @IsOptional() ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET?: string = undefined;
+  /** Client id of the `alphaswarm-agent-broker` client (auth0/oidc only). */
+  @IsOptional() @MaxLength(256) ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID?: string = undefined;
+  /** Its client secret (auth0/oidc only). */
+  @IsOptional() @MaxLength(1024) ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET?: string = undefined;
+  /** The IdP's token endpoint the broker calls; unset means <issuer>oauth/token (Auth0's). */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_AUTH_AGENT_BROKER_TOKEN_ENDPOINT'))
+  ALPHASWARM_AUTH_AGENT_BROKER_TOKEN_ENDPOINT?: string = undefined;
   @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH_AGENT_DELEGATION_TTL_SECONDS', 300))
   ALPHASWARM_AUTH_AGENT_DELEGATION_TTL_SECONDS = '300';
 
@@ -226,9 +233,38 @@ export class Env {
   @IsUrl(URL_OPTIONS, url('ALPHASWARM_MCP_CODEBASE_CANONICAL_URI'))
   ALPHASWARM_MCP_CODEBASE_CANONICAL_URI?: string = undefined;
 
-  /** `off` or `strict` (strict is refused until the MCP servers land). */
+  /** `strict`: a token's `aud` must hold the server's canonical URI; `off`: the API audience also passes. */
   @IsIn(['off', 'strict'], oneOf('ALPHASWARM_MCP_REQUIRE_RFC8707', ['off', 'strict']))
   ALPHASWARM_MCP_REQUIRE_RFC8707 = 'off';
+
+  /** Browser origins (CSV) the MCP servers accept besides the canonical URIs' own; others get 403. */
+  @MaxLength(8192)
+  ALPHASWARM_MCP_ALLOWED_ORIGINS = '';
+
+  /** Host names (CSV, with port if not default) the MCP servers answer besides the canonical URIs' and loopback. */
+  @MaxLength(8192)
+  ALPHASWARM_MCP_ALLOWED_HOSTS = '';
+
+  /** Directory the codebase tools read; unset means the codebase tools answer that nothing is configured. */
+  @IsOptional()
+  @MaxLength(4096)
+  ALPHASWARM_MCP_CODEBASE_ROOT?: string = undefined;
+
+  /** Largest file codebase.read_file returns, in bytes. */
+  @Matches(/^\d{1,9}$/, {
+    message: 'ALPHASWARM_MCP_CODEBASE_MAX_FILE_BYTES: must be a whole number of bytes, e.g. 262144',
+  })
+  ALPHASWARM_MCP_CODEBASE_MAX_FILE_BYTES = '262144';
+
+  /** An upstream HTTP API a data tool calls with a token of its own (token exchange, never passthrough). */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_MCP_UPSTREAM_URL'))
+  ALPHASWARM_MCP_UPSTREAM_URL?: string = undefined;
+
+  /** The audience of the upstream's tokens; required with ALPHASWARM_MCP_UPSTREAM_URL. */
+  @IsOptional()
+  @MaxLength(2048)
+  ALPHASWARM_MCP_UPSTREAM_AUDIENCE?: string = undefined;
 
   // ── Per-user OAuth wizard (not implemented: `true` is refused) ───────────────────────────
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_USER_OAUTH_ENABLED', BOOLEAN))

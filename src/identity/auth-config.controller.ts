@@ -34,6 +34,10 @@ export class AuthConfigController {
         default_max_age: auth.stepUp.defaultMaxAgeSeconds,
         acr_values: MFA_ACR,
       },
+      agent_token_exchange: {
+        enabled: auth.agentTokenExchange.enabled,
+        delegation_ttl_seconds: auth.agentDelegationTtlSeconds,
+      },
       mcp: {
         data: mcp.dataCanonicalUri ?? null,
         codebase: mcp.codebaseCanonicalUri ?? null,

@@ -10,6 +10,7 @@ import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { AccessTokenRules } from './jwt/access-token-rules';
 import { JwksKeyStore } from './jwt/jwks-key-store';
 import { JwtStrategy } from './jwt/jwt.strategy';
+import { TokenVerifier } from './jwt/token-verifier';
 import { ScopeGuard } from './scope/scope.guard';
 import { M2mOnlyGuard } from './m2m/m2m-only.guard';
 import { StepUpGuard } from './step-up/step-up.guard';
@@ -36,6 +37,7 @@ import { StepUpGuard } from './step-up/step-up.guard';
     { provide: TOKEN_REVOCATIONS, useClass: NoTokenRevocations },
     AccessTokenRules,
     JwtStrategy,
+    TokenVerifier,
     AuthDecisions,
     AuthenticationGuard,
     M2mOnlyGuard,
@@ -45,6 +47,7 @@ import { StepUpGuard } from './step-up/step-up.guard';
   ],
   exports: [
     JwksKeyStore,
+    TokenVerifier,
     AuthDecisions,
     VerifiedTokenCache,
     TOKEN_REVOCATIONS,

@@ -10,6 +10,8 @@ export const REQUEST_REASONS = [
   'service_unavailable',
   'server_error',
   'conflict',
+  'origin_forbidden',
+  'upstream_error',
 ] as const;
 export type RequestReason = (typeof REQUEST_REASONS)[number];
 

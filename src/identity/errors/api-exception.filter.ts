@@ -21,6 +21,7 @@ const REQUEST_ERRORS: Record<number, [RequestReason, string]> = {
   413: ['payload_too_large', 'The request body is too large'],
   415: ['unsupported_media_type', 'Unsupported content type'],
   431: ['invalid_request', 'The request headers are too large'],
+  502: ['upstream_error', 'An upstream service failed'],
   503: ['service_unavailable', 'The service is not available'],
 };
 
@@ -126,9 +127,12 @@ function bodyErrorOf(error: AuthError): string {
   return error.status === 401 ? 'invalid_token' : 'forbidden';
 }
 
-/** RFC 6750 §3: no `error` attribute when no token was sent; `insufficient_scope` names the scope. */
+/**
+ * RFC 6750 §3: no `error` attribute when no token was sent; `insufficient_scope` names the scope. A
+ * route's own attributes (an MCP server's RFC 9728 `resource_metadata`) ride along in every case.
+ */
 function challengeOf(error: AuthError): string | undefined {
-  if (error.reason === 'missing_token') return 'Bearer';
+  if (error.reason === 'missing_token') return withAttributes('Bearer', error.challenge);
   let code: string;
   if (error.status === 400) code = 'invalid_request';
   else if (error.reason === 'insufficient_scope') code = error.reason;
@@ -136,10 +140,13 @@ function challengeOf(error: AuthError): string | undefined {
   else if (error.reason === 'insufficient_user_authentication' && error.status === 401) code = error.reason;
   else if (error.status === 401) code = 'invalid_token';
   else return undefined;
-  const attributes = { error: code, error_description: error.message, ...error.challenge };
-  return `Bearer ${Object.entries(attributes)
-    .map(([name, value]) => `${name}="${value.replace(/["\\]/g, '')}"`)
-    .join(', ')}`;
+  return withAttributes('Bearer', { error: code, error_description: error.message, ...error.challenge });
+}
+
+function withAttributes(scheme: string, attributes: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(attributes);
+  if (entries.length === 0) return scheme;
+  return `${scheme} ${entries.map(([name, value]) => `${name}="${value.replace(/["\\]/g, '')}"`).join(', ')}`;
 }
 
 /**

@@ -7,6 +7,8 @@ const FORBIDDEN: ReadonlySet<AuthReason> = new Set([
   'org_mismatch',
   'not_m2m',
   'agent_not_allowed',
+  'delegation_required',
+  'user_token_required',
 ]);
 
 /** Fixed descriptions: a response never echoes token contents or library messages. */
@@ -32,6 +34,8 @@ const DESCRIPTIONS: Record<AuthReason, string> = {
   dpop_required: 'This token must be presented with a DPoP proof',
   invalid_dpop_proof: 'The DPoP proof is invalid',
   dpop_replay: 'The DPoP proof was already used',
+  delegation_required: 'This server accepts only delegated agent tokens (from POST /auth/agent-token)',
+  user_token_required: 'Only a user token can be exchanged for a delegated agent token',
 };
 
 /**

@@ -31,6 +31,9 @@ export const AUTH_REASONS = [
   'dpop_required',
   'invalid_dpop_proof',
   'dpop_replay',
+  // Delegated agent tokens and MCP (docs/agents-and-mcp.md).
+  'delegation_required',
+  'user_token_required',
 ] as const;
 export type AuthReason = (typeof AUTH_REASONS)[number];
 
@@ -41,6 +44,8 @@ export const OAUTH_REASONS = [
   'unauthorized_client',
   'unsupported_grant_type',
   'invalid_scope',
+  // RFC 8693 §2.2.2: the requested resource or audience is not one this issuer serves.
+  'invalid_target',
 ] as const;
 export type OAuthReason = (typeof OAUTH_REASONS)[number];
 

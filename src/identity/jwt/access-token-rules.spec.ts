@@ -367,6 +367,18 @@ describe(AccessTokenRules.name, () => {
         );
       });
 
+      it("accepts an MCP server's canonical URI as the audience of an agent token only", () => {
+        const mcpData = 'http://127.0.0.1:3000/mcp/data';
+        const agent = sut.toPrincipal(claims({ aud: mcpData, act: { sub: 'agent|a' } }));
+        expect(agent.audiences).toEqual([mcpData]);
+        expect(reasonOf(() => sut.toPrincipal(claims({ aud: mcpData })))).toBe('wrong_audience');
+        expect(
+          reasonOf(() =>
+            sut.toPrincipal(claims({ aud: 'https://elsewhere.example/', act: { sub: 'agent|a' } })),
+          ),
+        ).toBe('wrong_audience');
+      });
+
       const chainOf = (depth: number): Record<string, unknown> => {
         let link: Record<string, unknown> | undefined;
         for (let i = depth; i >= 1; i -= 1) link = { sub: `agent|${i}`, ...(link ? { act: link } : {}) };

@@ -8,7 +8,7 @@ import { decodeJsonSegment } from './strict-json';
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
 const AGENT_PREFIX = 'agent|';
 /** The name after `agent|`: a letter or digit, then letters, digits, `_ . : -`; 128 characters at most. */
-const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_DELEGATION_DEPTH = 8;
 /** 2100-01-01T00:00:00Z: no token of this service's era expires, or was issued, later. */
 export const MAX_NUMERIC_DATE = 4_102_444_800;
@@ -46,9 +46,22 @@ export class AccessTokenRules {
   /** The `iss` values accepted: see `issuerVariants`. */
   private readonly issuers: readonly string[];
 
+  /**
+   * Delegated agent tokens may be addressed to an MCP server's canonical URI (RFC 8707) instead of the
+   * API: agents are refused everywhere but on the MCP routes, which check the audience against their
+   * own URI (docs/agents-and-mcp.md).
+   */
+  private readonly agentAudiences: readonly string[];
+
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.auth = config.auth;
     this.issuers = issuerVariants(config.auth.issuer);
+    this.agentAudiences = [
+      config.auth.audience,
+      ...[config.mcp.dataCanonicalUri, config.mcp.codebaseCanonicalUri].filter(
+        (uri): uri is string => uri !== undefined,
+      ),
+    ];
   }
 
   /**
@@ -126,7 +139,11 @@ export class AccessTokenRules {
 
     // The M2M audience is for M2M tokens only; people and agents must address the API itself.
     const allowedAudiences =
-      actorType === 'm2m' ? [this.auth.audience, this.auth.m2mAudience] : [this.auth.audience];
+      actorType === 'm2m'
+        ? [this.auth.audience, this.auth.m2mAudience]
+        : actorType === 'agent'
+          ? this.agentAudiences
+          : [this.auth.audience];
     if (!audiences.some((aud) => typeof aud === 'string' && allowedAudiences.includes(aud))) {
       throw new AuthError('wrong_audience');
     }

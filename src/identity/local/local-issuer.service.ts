@@ -2,8 +2,18 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import { APP_CONFIG, type AppConfig, type LocalClient } from '../../config/app-config';
-import { OAuthError } from '../errors/auth-error';
+import { AuthError, OAuthError } from '../errors/auth-error';
 import { issuerVariants } from '../jwt/access-token-rules';
+import { TokenVerifier } from '../jwt/token-verifier';
+import type { ActorLink, Principal } from '../principal';
+import {
+  ACCESS_TOKEN_TYPE,
+  AGENT_TOKEN_TYPE,
+  agentSubjectOf,
+  delegatedScopes,
+  scopeList,
+  TOKEN_EXCHANGE_GRANT,
+} from '../delegation/delegation-rules';
 import { LOCAL_DEFAULTS } from './local-defaults';
 import type { LocalLoginDto } from './local-login.dto';
 import { LocalSigningKeys } from './local-signing-keys';
@@ -13,6 +23,15 @@ export interface TokenResponse {
   token_type: 'Bearer';
   expires_in: number;
   scope?: string;
+  /** RFC 8693 §2.2.1, on token-exchange responses. */
+  issued_token_type?: string;
+}
+
+/** What a delegated token is for: the agent, the resource (its audience) and the scopes asked for. */
+export interface DelegationGrant {
+  readonly agentSubject: string;
+  readonly target: string;
+  readonly requestedScopes?: readonly string[];
 }
 
 const CUSTOM_CLAIMS = ['org_id', 'team_id', 'workspace_id', 'project_id', 'lab_id'] as const;
@@ -25,11 +44,20 @@ const CUSTOM_CLAIMS = ['org_id', 'team_id', 'workspace_id', 'project_id', 'lab_i
 export class LocalIssuer {
   private readonly auth: AppConfig['auth'];
 
+  /** The audiences a delegated token may be issued for: the MCP servers and the configured upstream. */
+  private readonly delegationTargets: ReadonlySet<string>;
+
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly keys: LocalSigningKeys,
+    private readonly verifier: TokenVerifier,
   ) {
     this.auth = config.auth;
+    this.delegationTargets = new Set(
+      [config.mcp.dataCanonicalUri, config.mcp.codebaseCanonicalUri, config.mcp.upstream?.audience].filter(
+        (uri): uri is string => uri !== undefined,
+      ),
+    );
   }
 
   /** The issuer URL with exactly one trailing slash, as discovery documents print it. */
@@ -42,7 +70,9 @@ export class LocalIssuer {
       issuer: this.auth.issuer,
       jwks_uri: this.auth.jwksUri,
       token_endpoint: `${this.issuerUrl}oauth/token`,
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: this.auth.agentTokenExchange.enabled
+        ? ['client_credentials', TOKEN_EXCHANGE_GRANT]
+        : ['client_credentials'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       response_types_supported: ['token'],
       subject_types_supported: ['public'],
@@ -75,6 +105,9 @@ export class LocalIssuer {
   async clientCredentials(body: unknown, authorization: string | undefined): Promise<TokenResponse> {
     const params = asParams(body);
     if (params.grant_type === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
+    if (params.grant_type === TOKEN_EXCHANGE_GRANT && this.auth.agentTokenExchange.enabled) {
+      return this.tokenExchange(params, authorization);
+    }
     if (params.grant_type !== 'client_credentials') {
       throw new OAuthError(
         'unsupported_grant_type',
@@ -108,6 +141,106 @@ export class LocalIssuer {
       expiresIn,
     );
     return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: granted.join(' ') };
+  }
+
+  /**
+   * RFC 8693 token exchange: a user's access token (the subject) for a delegated agent token (the actor
+   * named by `actor_token`), under the rules of `delegate`. Client authentication is optional, as the
+   * RFC allows; credentials that are sent must be right. The subject token is validated exactly as a
+   * bearer token would be.
+   */
+  private async tokenExchange(
+    params: Record<string, string | undefined>,
+    authorization: string | undefined,
+  ): Promise<TokenResponse> {
+    const sendsClient =
+      params.client_id !== undefined || (authorization !== undefined && /^Basic /i.test(authorization));
+    if (sendsClient) this.authenticateClient(params, authorization);
+    const { subject_token, subject_token_type, actor_token, actor_token_type } = params;
+    if (subject_token === undefined || subject_token_type === undefined) {
+      throw new OAuthError('invalid_request', 'subject_token and subject_token_type are required');
+    }
+    if (subject_token_type !== ACCESS_TOKEN_TYPE) {
+      throw new OAuthError('invalid_request', `subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
+    }
+    if (actor_token === undefined || actor_token_type !== AGENT_TOKEN_TYPE) {
+      throw new OAuthError(
+        'invalid_request',
+        `actor_token (agent|<name>) and actor_token_type ${AGENT_TOKEN_TYPE} are required`,
+      );
+    }
+    const agentSubject = agentSubjectOf(actor_token);
+    if (agentSubject === undefined) {
+      throw new OAuthError(
+        'invalid_request',
+        'actor_token must name an agent: agent|<name>, see docs/agents-and-mcp.md',
+      );
+    }
+    const { resource, audience } = params;
+    if (resource !== undefined && audience !== undefined && resource !== audience) {
+      throw new OAuthError('invalid_target', 'resource and audience name different targets');
+    }
+    const target = resource ?? audience;
+    if (target === undefined) throw new OAuthError('invalid_request', 'resource (or audience) is required');
+    let subject: Principal;
+    try {
+      subject = await this.verifier.verify(subject_token);
+    } catch (error) {
+      if (error instanceof AuthError)
+        throw new OAuthError('invalid_grant', 'The subject token is not acceptable');
+      throw error;
+    }
+    return this.delegate(subject, { agentSubject, target, requestedScopes: scopeList(params.scope) });
+  }
+
+  /**
+   * Mints a delegated agent token for `subject` (docs/agents-and-mcp.md): `sub` stays the human, `act`
+   * names the agent, scopes are requested ∩ held ∩ the MCP scopes, the audience is the resource, the
+   * organization claim is carried over, and it lives the delegation TTL but never past the subject
+   * token. A subject that is itself delegated may only be re-exchanged by its own agent (for another
+   * resource, e.g. an upstream), and keeps its `act` chain.
+   */
+  async delegate(subject: Principal, grant: DelegationGrant): Promise<TokenResponse> {
+    if (subject.actorType !== 'user' && subject.actorType !== 'agent') {
+      throw new OAuthError(
+        'invalid_grant',
+        'Only a user token, or an agent token of the same agent, can be exchanged',
+      );
+    }
+    if (subject.actor && subject.actor.sub !== grant.agentSubject) {
+      throw new OAuthError('invalid_grant', 'A delegated token can be exchanged only by its own agent');
+    }
+    if (!this.delegationTargets.has(grant.target)) {
+      throw new OAuthError('invalid_target', 'The resource is not one this issuer delegates to');
+    }
+    const scopes = delegatedScopes(grant.requestedScopes, subject.permissions);
+    if (scopes.length === 0) {
+      throw new OAuthError('invalid_scope', 'None of the requested scopes can be delegated by this subject');
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const expiresAt = Math.min(
+      now + this.auth.agentDelegationTtlSeconds,
+      Math.floor(subject.expiresAt ?? now),
+    );
+    if (expiresAt <= now) throw new OAuthError('invalid_grant', 'The subject token expires too soon');
+    const ns = this.auth.claimNamespaces[0];
+    const claims: Record<string, unknown> = {
+      scope: scopes.join(' '),
+      permissions: scopes,
+      act: subject.actor ? actClaimOf(subject.actor.chain) : { sub: grant.agentSubject, iss: this.issuerUrl },
+      alphaswarm_delegated: true,
+    };
+    if (subject.clientId !== undefined) claims.azp = subject.clientId;
+    if (subject.orgId !== undefined) claims[`${ns}org_id`] = subject.orgId;
+    const expiresIn = expiresAt - now;
+    const token = await this.sign(subject.sub, grant.target, claims, expiresIn);
+    return {
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+      scope: scopes.join(' '),
+      issued_token_type: ACCESS_TOKEN_TYPE,
+    };
   }
 
   private authenticateClient(
@@ -158,4 +291,17 @@ function asParams(body: unknown): Record<string, string | undefined> {
     params[name] = value;
   }
   return params;
+}
+
+/** An `act` claim rebuilt from a principal's chain, nearest actor outermost (RFC 8693 §4.1). */
+function actClaimOf(chain: readonly ActorLink[]): Record<string, unknown> | undefined {
+  let claim: Record<string, unknown> | undefined;
+  for (const link of [...chain].reverse()) {
+    claim = {
+      sub: link.sub,
+      ...(link.iss !== undefined ? { iss: link.iss } : {}),
+      ...(claim ? { act: claim } : {}),
+    };
+  }
+  return claim;
 }
