@@ -58,6 +58,6 @@ import { WorkspacesService } from './workspaces/workspaces.service';
     InvitesService,
     OrgScopedGuard,
   ],
-  exports: [MembershipsService, MembershipCache, OrgScopedGuard],
+  exports: [MembershipsService, MembershipCache, OrgScopedGuard, WorkspacesService],
 })
 export class TenancyModule {}
