@@ -1,4 +1,4 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
 import { Public } from '../src/identity/authentication/route-access.decorators';
 import { RequireScope } from '../src/identity/scope/require-scope.decorator';
 import { OrgScoped } from '../src/tenancy/org-scope/org-scoped.decorator';
@@ -18,6 +18,14 @@ export class BenchController {
   @RequireScope('read:portfolio')
   @Get('scoped')
   scoped(): { ok: true } {
+    return { ok: true };
+  }
+
+  /** (b) as a POST with a small JSON body, the shape of an MCP call: what reading a body costs. */
+  @RequireScope('read:portfolio')
+  @Post('scoped')
+  @HttpCode(200)
+  scopedPost(): { ok: true } {
     return { ok: true };
   }
 

@@ -75,10 +75,27 @@ export class BenchIssuer {
       .sign(this.privateKey);
   }
 
+  /** A delegated agent token for the MCP phases. */
+  agentToken(resource: string): Promise<string> {
+    return new SignJWT(agentTokenClaims(this.url, resource, randomUUID()))
+      .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'at+jwt' })
+      .sign(this.privateKey);
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** A delegated agent token for the bench user, addressed to an MCP server (RFC 8707), an hour long. */
+export function agentTokenClaims(issuer: string, resource: string, jti: string): Record<string, unknown> {
+  return {
+    ...accessTokenClaims(issuer, jti),
+    aud: resource,
+    permissions: ['read:mcp:data'],
+    act: { sub: 'agent|bench', iss: issuer },
+  };
 }
 
 /** The user every bench token is for. */

@@ -8,6 +8,9 @@ export interface LoadParams {
   /** Seconds; used when `tokens` is absent. */
   readonly duration?: number;
   readonly headers?: Record<string, string>;
+  /** `GET` unless told (the MCP phases POST a JSON body). */
+  readonly method?: 'GET' | 'POST';
+  readonly body?: string;
   /** When set, every connection sends requests with `headers` and with these in turn. */
   readonly alternateHeaders?: Record<string, string>;
   /** One request per token, each token sent exactly once (the run lasts `tokens.length` requests). */
@@ -43,6 +46,8 @@ async function main(): Promise<void> {
     url: params.url,
     connections: params.connections,
     headers: params.headers,
+    method: params.method ?? 'GET',
+    body: params.body,
   };
   if (params.tokens) {
     process.stdout.write(

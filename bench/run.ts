@@ -137,7 +137,15 @@ async function main(): Promise<number> {
     // GC) then hits rounds, not phases, and each ratio is the median of its per-round ratios, taken from
     // measurements seconds apart.
     const orgId = await seedMembership(BENCH_SUBJECT);
-    log(`(a), (i), (b), (h), (e), (d) and (z) in ${ROUNDS} rounds of ${ROUND} s each`);
+    // (m), (n) The Data MCP server with a delegated agent token and a trivial tool (identity.whoami):
+    // tools/call over Streamable HTTP (a new SDK server and transport per request), and the plain-HTTP
+    // invoke route. Both audit every call (buffered, like (f)'s denies).
+    const agentBearer = {
+      authorization: `Bearer ${await issuer.agentToken(`${base}/mcp/data`)}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    };
+    log(`(a), (i), (b), (h), (e), (o), (m), (n), (d) and (z) in ${ROUNDS} rounds of ${ROUND} s each`);
     const rotation = await interleaved(loadCpu, [
       { label: '(a) service: /bench/public, no token', url: `${base}/bench/public`, server: service },
       // (i) The public route with (b)'s Authorization header, which it ignores: what carrying and parsing
@@ -170,6 +178,36 @@ async function main(): Promise<number> {
         label: '(e) service: @OrgScoped + scope, reused token',
         url: `${base}/bench/orgs/${orgId}/scoped`,
         headers: bearer,
+        server: service,
+      },
+      // (o) (b) as a POST with a JSON body: (n)/(o) is the price of the MCP checks and the tool alone.
+      {
+        label: '(o) service: POST /bench/scoped, JSON body',
+        url: `${base}/bench/scoped`,
+        method: 'POST',
+        body: '{}',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        server: service,
+      },
+      {
+        label: '(m) MCP tools/call, Streamable HTTP (SDK)',
+        url: `${base}/mcp/data`,
+        method: 'POST',
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name: 'identity.whoami', arguments: {} },
+        }),
+        headers: agentBearer,
+        server: service,
+      },
+      {
+        label: '(n) MCP invoke route, plain HTTP',
+        url: `${base}/mcp/data/tools/identity.whoami/invoke`,
+        method: 'POST',
+        body: '{}',
+        headers: agentBearer,
         server: service,
       },
       {
@@ -307,6 +345,8 @@ async function main(): Promise<number> {
 interface Target {
   readonly label: string;
   readonly url: string;
+  readonly method?: 'GET' | 'POST';
+  readonly body?: string;
   readonly headers?: Record<string, string>;
   readonly alternateHeaders?: Record<string, string>;
   readonly server: Server;
@@ -327,6 +367,8 @@ async function interleaved(
     runLoad(
       {
         url: target.url,
+        method: target.method,
+        body: target.body,
         headers: target.headers,
         alternateHeaders: target.alternateHeaders,
         connections: CONNECTIONS,
@@ -440,6 +482,9 @@ function report(
     ['(b)/(d)  reused token vs baseline', roundRatio('(b)', '(d)') ?? b.rps / d.rps, 5],
     ['(c)/(d)  new token each vs baseline', freshVsBaseline, 5],
     ['(e)/(b)  @OrgScoped vs @RequireScope', roundRatio('(e)', '(b)') ?? e.rps / b.rps, 0.85],
+    ['(n)/(b)  MCP invoke route vs @RequireScope', roundRatio('(n)', '(b)') ?? Number.NaN, 0.8],
+    ['(n)/(o)  MCP invoke route vs the same POST scoped', roundRatio('(n)', '(o)') ?? Number.NaN, undefined],
+    ['(m)/(b)  MCP tools/call (Streamable HTTP) vs (b)', roundRatio('(m)', '(b)') ?? Number.NaN, undefined],
   ];
   for (const [name, value, target] of ratios) {
     lines.push(
@@ -511,6 +556,10 @@ function serviceEnv(port: number, issuerUrl: string): Record<string, string> {
     ALPHASWARM_LOG_LEVEL: 'info',
     // Production requires it; one per run is enough for a bench that signs no invites.
     ALPHASWARM_TENANCY_INVITE_SECRET: INVITE_SECRET,
+    // The MCP phases: the Data server at its loopback address, strict RFC 8707 audiences.
+    ALPHASWARM_MCP_DATA_CANONICAL_URI: `http://127.0.0.1:${port}/mcp/data`,
+    ALPHASWARM_MCP_CODEBASE_CANONICAL_URI: `http://127.0.0.1:${port}/mcp/codebase`,
+    ALPHASWARM_MCP_REQUIRE_RFC8707: 'strict',
   };
 }
 

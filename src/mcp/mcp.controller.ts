@@ -27,7 +27,7 @@ import { McpResourceGuard } from './mcp-resource.guard';
 import { canonicalUriOf, MCP_SERVERS, type McpServerName } from './mcp-servers';
 import { McpStreamableHttp } from './mcp-streamable-http';
 import { type ToolContext, ToolRefusal } from './mcp-tool';
-import { type ActorView, InvokeToolBody, type InvokeToolResponse } from './mcp.dto';
+import { type ActorView, type InvokeToolResponse, toolArgumentsOf } from './mcp.dto';
 
 /**
  * The two MCP servers (docs/agents-and-mcp.md): Streamable HTTP at `/mcp/data` and `/mcp/codebase`,
@@ -114,7 +114,7 @@ export class McpController {
   invokeData(
     @Req() request: AuthenticatedRequest,
     @Param('tool') tool: string,
-    @Body() body: InvokeToolBody,
+    @Body() body: unknown,
   ): Promise<InvokeToolResponse> {
     return this.invoke('data', tool, request, body);
   }
@@ -127,7 +127,7 @@ export class McpController {
   invokeCodebase(
     @Req() request: AuthenticatedRequest,
     @Param('tool') tool: string,
-    @Body() body: InvokeToolBody,
+    @Body() body: unknown,
   ): Promise<InvokeToolResponse> {
     return this.invoke('codebase', tool, request, body);
   }
@@ -160,13 +160,14 @@ export class McpController {
     server: McpServerName,
     name: string,
     request: AuthenticatedRequest,
-    body: InvokeToolBody,
+    body: unknown,
   ): Promise<InvokeToolResponse> {
+    const args = toolArgumentsOf(body);
     const context = contextOf(request);
     const registered = this.invocations.authorize(server, name, context, 'invoke');
     if (!registered) throw new RequestError('not_found', 404, `The ${server} server has no such tool`);
     try {
-      const result = await this.invocations.run(registered, body.arguments, context, 'invoke');
+      const result = await this.invocations.run(registered, args, context, 'invoke');
       return { tool: registered.tool.name, result, actor: actorOf(context.principal) };
     } catch (error) {
       throw error instanceof ToolRefusal ? httpErrorOf(error) : error;

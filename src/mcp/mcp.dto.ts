@@ -1,12 +1,25 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional } from 'class-validator';
+import { RequestError } from '../common/errors/request-error';
 
-/** The plain-HTTP form of a tool call. */
-export class InvokeToolBody {
-  @ApiPropertyOptional({ example: { org_id: '00000000-0000-4000-8000-0000000000a1' } })
-  @IsOptional()
-  @IsObject()
-  arguments?: Record<string, unknown>;
+/**
+ * The plain-HTTP form of a tool call: `{ "arguments": { … } }`, or an empty body. Checked by hand rather
+ * than by a class-validator DTO: the arguments are validated by the tool's own schema, and this route is
+ * an agent's hot path (docs/benchmark.md).
+ */
+export function toolArgumentsOf(body: unknown): Record<string, unknown> | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new RequestError('invalid_request', 400, 'The body must be a JSON object: { "arguments": { … } }');
+  }
+  for (const key of Object.keys(body)) {
+    if (key !== 'arguments')
+      throw new RequestError('invalid_request', 400, 'The body may hold arguments and nothing else');
+  }
+  const args = (body as { arguments?: unknown }).arguments;
+  if (args === undefined) return undefined;
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+    throw new RequestError('invalid_request', 400, 'arguments must be an object');
+  }
+  return args as Record<string, unknown>;
 }
 
 /** Who made a call, as every plain-HTTP tool response says (seed 001, "Verification"). */

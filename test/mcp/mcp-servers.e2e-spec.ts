@@ -259,6 +259,21 @@ describe('the MCP servers over Streamable HTTP and plain HTTP (local provider)',
       expect(rpc.headers['www-authenticate']).toContain('scope="write:mcp:data"');
     });
 
+    it('refuses a body that is not { arguments: { … } } without echoing it', async () => {
+      for (const body of [{ argumentz: { x: 1 } }, { arguments: ['x'] }, { arguments: 'x' }]) {
+        const res = await t
+          .http()
+          .post('/mcp/data/tools/identity.whoami/invoke')
+          .set('Authorization', `Bearer ${dataToken}`)
+          .send(body);
+        expect([res.status, res.body.reason]).toEqual([400, 'invalid_request']);
+        expect(JSON.stringify(res.body)).not.toContain('argumentz');
+      }
+      const extra = await invoke('data', 'identity.whoami', dataToken, { unexpected: true });
+      expect([extra.status, extra.body.reason]).toEqual([400, 'invalid_request']);
+      expect(extra.body.error_description).toBe('Invalid tool arguments: (arguments)');
+    });
+
     it('answers 404 for a tool the server does not have', async () => {
       const res = await invoke('data', 'codebase.read_file', dataToken, { path: 'README.md' });
       expect([res.status, res.body.reason]).toEqual([404, 'not_found']);
