@@ -234,7 +234,10 @@ function build(env: Env): AppConfig {
       audience,
       m2mEnabled: bool(env.ALPHASWARM_AUTH_M2M_ENABLED),
       m2mAudience: env.ALPHASWARM_AUTH_M2M_AUDIENCE ?? audience,
-      internalClientIds: clientIdList('ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS', env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS),
+      internalClientIds: clientIdList(
+        'ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS',
+        env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS ?? '',
+      ),
       spaClientId: env.ALPHASWARM_AUTH_OIDC_CLIENT_ID,
       algorithms,
       jwksUri,

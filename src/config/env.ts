@@ -149,9 +149,10 @@ export class Env {
   @MaxLength(2048)
   ALPHASWARM_AUTH_M2M_AUDIENCE?: string = undefined;
 
-  /** Client ids (CSV) whose M2M tokens, addressed to the M2M audience, may call `/_internal/*`. Empty: none may. */
+  /** Client ids (CSV) whose M2M tokens, addressed to the M2M audience, may call `/_internal/*`. Unset: none may. */
+  @IsOptional()
   @MaxLength(8192)
-  ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS = '';
+  ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS?: string = undefined;
 
   /** Lifetime of client_credentials tokens minted by the local issuer. */
   @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS', 900))
