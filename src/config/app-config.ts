@@ -257,7 +257,7 @@ function build(env: Env): AppConfig {
       m2mAudience: env.ALPHASWARM_AUTH_M2M_AUDIENCE ?? audience,
       internalClientIds: clientIdList(
         'ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS',
-        env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS,
+        env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS ?? '',
       ),
       spaClientId: env.ALPHASWARM_AUTH_OIDC_CLIENT_ID,
       algorithms,
@@ -592,7 +592,7 @@ function mcpOf(env: Env, provider: Provider, issuer: string, production: boolean
     .filter((uri): uri is string => uri !== undefined)
     .map((uri) => new URL(uri));
 
-  const origins = csv(env.ALPHASWARM_MCP_ALLOWED_ORIGINS).map((origin) => {
+  const origins = csv(env.ALPHASWARM_MCP_ALLOWED_ORIGINS ?? '').map((origin) => {
     let parsed: URL | undefined;
     try {
       parsed = new URL(origin);
@@ -607,7 +607,7 @@ function mcpOf(env: Env, provider: Provider, issuer: string, production: boolean
     }
     return parsed.origin;
   });
-  const hosts = csv(env.ALPHASWARM_MCP_ALLOWED_HOSTS).map((host) => {
+  const hosts = csv(env.ALPHASWARM_MCP_ALLOWED_HOSTS ?? '').map((host) => {
     if (!/^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-fA-F:]+\](?::\d{1,5})?$/.test(host)) {
       throw new ConfigError(
         'ALPHASWARM_MCP_ALLOWED_HOSTS',

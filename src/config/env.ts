@@ -149,9 +149,10 @@ export class Env {
   @MaxLength(2048)
   ALPHASWARM_AUTH_M2M_AUDIENCE?: string = undefined;
 
-  /** Client ids (CSV) whose M2M tokens, addressed to the M2M audience, may call `/_internal/*`. Empty: none may. */
+  /** Client ids (CSV) whose M2M tokens, addressed to the M2M audience, may call `/_internal/*`. Unset: none may. */
+  @IsOptional()
   @MaxLength(8192)
-  ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS = '';
+  ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS?: string = undefined;
 
   /** Lifetime of client_credentials tokens minted by the local issuer. */
   @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS', 900))
@@ -238,12 +239,14 @@ export class Env {
   ALPHASWARM_MCP_REQUIRE_RFC8707 = 'off';
 
   /** Browser origins (CSV) the MCP servers accept besides the canonical URIs' own; others get 403. */
+  @IsOptional()
   @MaxLength(8192)
-  ALPHASWARM_MCP_ALLOWED_ORIGINS = '';
+  ALPHASWARM_MCP_ALLOWED_ORIGINS?: string = undefined;
 
   /** Host names (CSV, with port if not default) the MCP servers answer besides the canonical URIs' and loopback. */
+  @IsOptional()
   @MaxLength(8192)
-  ALPHASWARM_MCP_ALLOWED_HOSTS = '';
+  ALPHASWARM_MCP_ALLOWED_HOSTS?: string = undefined;
 
   /** Directory the codebase tools read; unset means the codebase tools answer that nothing is configured. */
   @IsOptional()
