@@ -5,6 +5,7 @@ import {
   Get,
   HttpCode,
   Inject,
+  Options,
   Param,
   Post,
   Req,
@@ -113,10 +114,11 @@ export class McpController {
   @UseGuards(McpResourceGuard)
   invokeData(
     @Req() request: AuthenticatedRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
     @Param('tool') tool: string,
     @Body() body: unknown,
   ): Promise<InvokeToolResponse> {
-    return this.invoke('data', tool, request, body);
+    return this.invoke('data', tool, request, reply, body);
   }
 
   @Post('mcp/codebase/tools/:tool/invoke')
@@ -126,10 +128,50 @@ export class McpController {
   @UseGuards(McpResourceGuard)
   invokeCodebase(
     @Req() request: AuthenticatedRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
     @Param('tool') tool: string,
     @Body() body: unknown,
   ): Promise<InvokeToolResponse> {
-    return this.invoke('codebase', tool, request, body);
+    return this.invoke('codebase', tool, request, reply, body);
+  }
+
+  // ── CORS preflight (browsers ask before sending Authorization) ─────────────────────────────
+
+  @Public()
+  @Options('mcp/data')
+  @HttpCode(204)
+  dataPreflight(@Req() request: AuthenticatedRequest, @Res({ passthrough: true }) reply: FastifyReply): void {
+    this.preflight(request, reply);
+  }
+
+  @Public()
+  @Options('mcp/codebase')
+  @HttpCode(204)
+  codebasePreflight(
+    @Req() request: AuthenticatedRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): void {
+    this.preflight(request, reply);
+  }
+
+  @Public()
+  @Options('mcp/data/tools/:tool/invoke')
+  @HttpCode(204)
+  invokeDataPreflight(
+    @Req() request: AuthenticatedRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): void {
+    this.preflight(request, reply);
+  }
+
+  @Public()
+  @Options('mcp/codebase/tools/:tool/invoke')
+  @HttpCode(204)
+  invokeCodebasePreflight(
+    @Req() request: AuthenticatedRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): void {
+    this.preflight(request, reply);
   }
 
   // ── RFC 9728 protected-resource metadata ────────────────────────────────────────────────────
@@ -156,14 +198,33 @@ export class McpController {
     return this.streamableHttp.handle(server, request, reply, body, contextOf(request), origin);
   }
 
+  /** Allowed origins only (the Origin check of `McpResourceGuard`, which a preflight does not pass). */
+  private preflight(request: AuthenticatedRequest, reply: FastifyReply): void {
+    const origin = request.headers.origin;
+    if (origin === undefined) return;
+    if (!this.config.mcp.allowedOrigins.has(origin)) {
+      throw new RequestError('origin_forbidden', 403, 'Requests from this origin are not accepted');
+    }
+    allowOrigin(request, reply);
+    void reply
+      .header('access-control-allow-methods', 'POST')
+      .header(
+        'access-control-allow-headers',
+        'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-Id',
+      )
+      .header('access-control-max-age', '600');
+  }
+
   private async invoke(
     server: McpServerName,
     name: string,
     request: AuthenticatedRequest,
+    reply: FastifyReply,
     body: unknown,
   ): Promise<InvokeToolResponse> {
     const args = toolArgumentsOf(body);
     const context = contextOf(request);
+    allowOrigin(request, reply);
     const registered = this.invocations.authorize(server, name, context, 'invoke');
     if (!registered) throw new RequestError('not_found', 404, `The ${server} server has no such tool`);
     try {
@@ -206,6 +267,16 @@ function actorOf(principal: Principal): ActorView {
     sub: principal.actor?.sub ?? null,
     on_behalf_of_sub: principal.actor?.onBehalfOfSub ?? principal.sub,
   };
+}
+
+/** CORS for a request whose Origin was already checked (by the guard, or by `preflight`). */
+function allowOrigin(request: AuthenticatedRequest, reply: FastifyReply): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  void reply
+    .header('access-control-allow-origin', origin)
+    .header('vary', 'Origin')
+    .header('access-control-expose-headers', 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate');
 }
 
 function methodNotAllowed(reply: FastifyReply): never {

@@ -369,6 +369,34 @@ describe('the MCP servers over Streamable HTTP and plain HTTP (local provider)',
       expect(allowed.body.result.structuredContent.agent).toBe('agent|research_lead');
     });
 
+    it('answers a CORS preflight for an allowed origin only, and the invoke route carries CORS too', async () => {
+      const allowed = await t
+        .http()
+        .options('/mcp/data')
+        .set('Origin', 'https://console.example.com')
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'authorization, content-type');
+      expect(allowed.status).toBe(204);
+      expect(allowed.headers).toMatchObject({
+        'access-control-allow-origin': 'https://console.example.com',
+        'access-control-allow-methods': 'POST',
+      });
+      expect(allowed.headers['access-control-allow-headers']).toContain('Authorization');
+      const foreign = await t
+        .http()
+        .options('/mcp/data/tools/identity.whoami/invoke')
+        .set('Origin', 'https://evil.example')
+        .set('Access-Control-Request-Method', 'POST');
+      expect([foreign.status, foreign.body.reason]).toEqual([403, 'origin_forbidden']);
+      expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+      const invoked = await invoke('data', 'identity.whoami', dataToken).set(
+        'Origin',
+        'https://console.example.com',
+      );
+      expect(invoked.status).toBe(200);
+      expect(invoked.headers['access-control-allow-origin']).toBe('https://console.example.com');
+    });
+
     it('refuses a Host it does not serve', async () => {
       const res = await invoke('data', 'identity.whoami', dataToken).set('Host', 'rebound.evil.example');
       expect([res.status, res.body.reason]).toEqual([403, 'origin_forbidden']);
