@@ -283,6 +283,7 @@ describe('delegated agent tokens under auth0 (the broker and a Custom Token Exch
       grant_type: EXCHANGE,
       client_id: BROKER.id,
       subject_token_type: ACCESS_TOKEN,
+      subject_token_profile: 'alphaswarm-agent-delegation',
       actor_token: 'agent|research_lead',
       actor_token_type: AGENT,
       audience: DATA,

@@ -57,6 +57,8 @@ export class IdpAgentBroker implements AgentTokenBroker {
       client_secret: this.config.clientSecret,
       subject_token: request.subjectToken,
       subject_token_type: ACCESS_TOKEN_TYPE,
+      // The Custom Token Exchange profile the broker may use, by name (seed 001, Phase 8).
+      subject_token_profile: DELEGATION_PROFILE,
       actor_token: request.agentSubject,
       actor_token_type: AGENT_TOKEN_TYPE,
       audience: request.target,
