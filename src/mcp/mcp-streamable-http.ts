@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { RequestError } from '../common/errors/request-error';
 import { AuthDecisions } from '../identity/decisions/auth-decisions';
 import type { AuthenticatedRequest } from '../identity/request-context';
@@ -32,6 +33,13 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  */
 @Injectable()
 export class McpStreamableHttp {
+  /**
+   * One JSON Schema validator for every per-request server: the SDK otherwise builds a new Ajv (and
+   * compiles its meta-schemas) per server, most of a request's cost. It holds compiled schemas only,
+   * nothing of a client.
+   */
+  private readonly validator = new AjvJsonSchemaValidator();
+
   constructor(
     private readonly registry: McpToolRegistry,
     private readonly invocations: McpInvocations,
@@ -107,7 +115,7 @@ export class McpStreamableHttp {
   ): McpServer {
     const mcp = new McpServer(
       { name: `alphaswarm-${server}`, title: MCP_SERVERS[server].title, version: SERVER_VERSION },
-      { capabilities: { tools: {} } },
+      { capabilities: { tools: {} }, jsonSchemaValidator: this.validator },
     );
     for (const registered of this.registry.list(server)) {
       const { tool } = registered;
