@@ -220,15 +220,22 @@ describe('edge check (tenant router)', () => {
         ['X-Alphaswarm-Roles', 'owner'],
       ];
       // HTTP can repeat a name; the JSON and gRPC maps can only differ in case.
+      // HTTP can repeat a name; the JSON and gRPC maps can only differ in case, and (unlike HTTP) can
+      // carry stray whitespace around a name.
       const repeated: HeaderList =
-        transport === 'http' ? [['x-alphaswarm-admin', 'yes']] : [['X-ALPHASWARM-ADMIN', 'yes']];
+        transport === 'http'
+          ? [['x-alphaswarm-admin', 'yes']]
+          : [
+              ['X-ALPHASWARM-ADMIN', 'yes'],
+              [' X-AlphaSwarm-Workspace ', 'ws-victim'],
+            ];
       const outcome = await check(transport, [...bearer(token), ...spoofed, ...repeated]);
       expect(outcome.status).toBe(200);
       expect(outcome.set['x-alphaswarm-sub']).toBe('auth0|alice');
       expect(outcome.set['x-alphaswarm-cell']).not.toBe('cell-dedicated-victim');
       expect(outcome.set['x-alphaswarm-tenant']).toBeUndefined();
       // Every spoofed name is either overwritten with our value or removed; no name is both.
-      for (const name of [...spoofed, ...repeated].map(([n]) => n.toLowerCase())) {
+      for (const name of [...spoofed, ...repeated].map(([n]) => n.trim().toLowerCase())) {
         const handled = name in outcome.set || outcome.remove.includes(name);
         expect([name, handled]).toEqual([name, true]);
       }
@@ -237,6 +244,7 @@ describe('edge check (tenant router)', () => {
         'x-alphaswarm-admin',
         'x-alphaswarm-roles',
         'x-alphaswarm-tenant',
+        ...(transport === 'http' ? [] : ['x-alphaswarm-workspace']),
       ]);
     });
 
@@ -299,6 +307,14 @@ describe('edge check (tenant router)', () => {
       expect(JSON.stringify(res.body)).not.toContain('authorization: x');
     });
 
+    it('JSON form: a body over 256 KiB is refused, not parsed', async () => {
+      const huge = JSON.stringify({
+        attributes: { request: { http: { headers: { pad: 'x'.repeat(300_000) } } } },
+      });
+      const res = await postRaw(t.url, '/ext_authz/v3/check', huge);
+      expect([res.status, res.body.reason]).toEqual([400, 'invalid_check_request']);
+    });
+
     it('JSON form: another content type, or none, is still read as the check (and denied here)', async () => {
       const res = await postRaw(t.url, '/ext_authz/v3/check', 'garbage', { 'content-type': 'text/plain' });
       expect([res.status, res.body.reason]).toEqual([400, 'invalid_check_request']);
@@ -328,6 +344,29 @@ describe('edge check (tenant router)', () => {
         reason: 'invalid_check_request',
       });
     });
+  });
+
+  it("gRPC: reads Envoy's header_map (raw_value bytes) as well as the headers map", async () => {
+    const token = await issuer.token({ sub: 'auth0|raw' });
+    const response = await grpcCheckRaw(client, {
+      attributes: {
+        request: {
+          http: {
+            header_map: {
+              headers: [
+                { key: 'authorization', raw_value: Buffer.from(`Bearer ${token}`) },
+                { key: 'x-alphaswarm-sub', raw_value: Buffer.from('auth0|admin') },
+              ],
+            },
+          },
+        },
+      },
+    });
+    expect(response.status?.code).toBe(0);
+    const set = Object.fromEntries(
+      (response.ok_response?.headers ?? []).map(({ header }) => [header.key, header.value]),
+    );
+    expect(set['x-alphaswarm-sub']).toBe('auth0|raw');
   });
 
   describe('observability', () => {

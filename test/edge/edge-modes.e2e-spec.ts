@@ -121,6 +121,50 @@ describe('edge check modes', () => {
     });
   });
 
+  describe("the router's IdP unreachable since boot", () => {
+    let t: TestApp;
+    let client: ReturnType<typeof grpcClient>;
+    let dark: TestIssuer;
+    beforeAll(async () => {
+      dark = await TestIssuer.start();
+      dark.jwksOverride = { status: 503, body: 'down' };
+      const grpcPort = await freePort();
+      t = await startTestApp({
+        ALPHASWARM_TENANT_ROUTER_AUTH_MODE: 'required',
+        ALPHASWARM_TENANT_ROUTER_OIDC_ISSUER: dark.url,
+        ALPHASWARM_TENANT_ROUTER_OIDC_AUDIENCE: dark.audience,
+        ALPHASWARM_TENANT_ROUTER_CELLS_URL: plane.cellsUrl,
+        ALPHASWARM_TENANT_ROUTER_GRPC_PORT: String(grpcPort),
+      });
+      client = grpcClient(grpcPort);
+    });
+    afterAll(async () => {
+      client.close();
+      await t.close();
+      await dark.stop();
+    });
+
+    it('is not ready, and says the edge is why', async () => {
+      const res = await t.http().get('/readyz');
+      expect([res.status, res.body.not_ready]).toEqual([503, ['edge']]);
+      expect(res.body.checks.edge.jwks.status).toBe('cold');
+    });
+
+    it.each<Transport>(['json', 'http', 'grpc'])(
+      'denies valid-looking tokens over %s: 401 jwks_unreachable',
+      async (transport) => {
+        const headers: HeaderList = [['authorization', `Bearer ${await dark.token()}`]];
+        const outcome =
+          transport === 'json'
+            ? await checkJson(t.url, headers)
+            : transport === 'http'
+              ? await checkHttp(t.url, headers)
+              : await checkGrpc(client, headers);
+        expect([outcome.status, outcome.reason]).toEqual([401, 'jwks_unreachable']);
+      },
+    );
+  });
+
   describe('disabled (local development, ALLOW_INSECURE)', () => {
     let t: TestApp;
     let client: ReturnType<typeof grpcClient>;
