@@ -117,13 +117,27 @@ export function edgeConfigOf(env: Env, production: boolean): EdgeConfig | undefi
   if (grpcPort > 65535) {
     throw new ConfigError(`${PREFIX}GRPC_PORT`, 'must be a port number between 0 and 65535 (0: off)');
   }
+  if (grpcPort !== 0 && String(grpcPort) === env.PORT) {
+    throw new ConfigError(
+      `${PREFIX}GRPC_PORT`,
+      `is PORT (${env.PORT}), which HTTP holds; choose another port (or 0: off)`,
+    );
+  }
+  const httpPathPrefix = env.ALPHASWARM_TENANT_ROUTER_HTTP_PATH_PREFIX;
+  if (!httpPathPrefix.startsWith('/ext_authz/') || '/ext_authz/v3/check'.startsWith(httpPathPrefix)) {
+    // Under /ext_authz/ it can shadow no API route; and it must not swallow the JSON form's path.
+    throw new ConfigError(
+      `${PREFIX}HTTP_PATH_PREFIX`,
+      'must be a path under /ext_authz/ other than /ext_authz/v3, e.g. /ext_authz/http',
+    );
+  }
   return {
     mode,
     issuer,
     audience,
     jwksUri,
     algorithms,
-    httpPathPrefix: env.ALPHASWARM_TENANT_ROUTER_HTTP_PATH_PREFIX,
+    httpPathPrefix,
     grpcPort,
     cells: {
       url: cellsUrl,

@@ -285,7 +285,7 @@ export class Env {
   @MaxLength(256)
   ALPHASWARM_TENANT_ROUTER_OIDC_ALGORITHMS = 'RS256';
 
-  /** Path prefix of Envoy's HTTP service mode (`http_service.path_prefix`). */
+  /** Path prefix of Envoy's HTTP service mode (`http_service.path_prefix`), under /ext_authz/. */
   @Matches(/^\/[A-Za-z0-9._~/-]{0,126}[A-Za-z0-9._~-]$/, {
     message:
       'ALPHASWARM_TENANT_ROUTER_HTTP_PATH_PREFIX: must be a path such as /ext_authz/http (no trailing slash)',

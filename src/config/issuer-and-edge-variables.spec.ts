@@ -124,6 +124,19 @@ describe('variables of the edge check', () => {
     expect(loadConfig(pinned).edge?.cba.destinationCellId).toBe('cell-a');
   });
 
+  it.each(['/ext_authz/v3', '/ext_authz', '/tenancy', '/auth/http'])(
+    'refuses the HTTP prefix %s (it would swallow the JSON form or shadow the API)',
+    (prefix) => {
+      const error = refusal({ ...EDGE, ALPHASWARM_TENANT_ROUTER_HTTP_PATH_PREFIX: prefix });
+      expect(error.variable).toBe('ALPHASWARM_TENANT_ROUTER_HTTP_PATH_PREFIX');
+    },
+  );
+
+  it('refuses a gRPC port that HTTP already holds', () => {
+    const error = refusal({ ...EDGE, PORT: '8080', ALPHASWARM_TENANT_ROUTER_GRPC_PORT: '8080' });
+    expect(error.message).toMatch(/^ALPHASWARM_TENANT_ROUTER_GRPC_PORT: is PORT \(8080\)/);
+  });
+
   it('derives the JWKS URI from the issuer, as the runbook says', () => {
     expect(loadConfig(EDGE).edge).toMatchObject({
       mode: 'required',

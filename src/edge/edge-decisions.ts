@@ -55,6 +55,10 @@ export class EdgeDecisions {
         this.count('would_deny', 'missing_token');
         this.audit('would_deny', 'missing_token', decision, request, transport, requestId);
       }
+      // CBA_MODE=monitor: counted by the CBA verifier, kept in the ledger like any would-be deny.
+      if (decision.cbaWouldDeny !== undefined) {
+        this.audit('would_deny', decision.cbaWouldDeny, decision, request, transport, requestId);
+      }
       return;
     }
     this.count('deny', decision.reason);

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import { Client } from 'pg';
 import { startTestApp, sample, type TestApp } from '../support/app';
 import { TestControlPlane } from '../support/control-plane';
 import {
@@ -8,6 +10,7 @@ import {
   grpcClient,
   type HeaderList,
   type CheckOutcome,
+  postRaw,
 } from '../support/ext-authz';
 import { TestIssuer } from '../support/issuer';
 import { freePort } from '../support/ports';
@@ -179,6 +182,43 @@ describe('edge cross-cell CBA', () => {
         }),
       ).toBe(1);
       expect((await t.http().get('/readyz')).body.cba_mode).toBe('monitor');
+    });
+
+    it('keeps the would-be deny in the audit ledger, with the caller', async () => {
+      const requestId = `cba-${randomUUID()}`;
+      const headers = {
+        authorization: `Bearer ${await issuer.token({ sub: 'auth0|crosser' })}`,
+        'cell-bound-authorization': await cba({ exp: now() - 120, iat: now() - 600 }),
+      };
+      const res = await postRaw(
+        t.url,
+        '/ext_authz/v3/check',
+        JSON.stringify({ attributes: { request: { http: { method: 'POST', headers } } } }),
+        { 'content-type': 'application/json', 'x-request-id': requestId },
+      );
+      expect(res.status).toBe(200);
+      const db = new Client({ connectionString: t.config.database.url });
+      await db.connect();
+      try {
+        const row = await waitFor(
+          async () =>
+            (
+              await db.query(
+                'SELECT outcome, reason, user_id, route FROM security_audit_events WHERE request_id = $1',
+                [requestId],
+              )
+            ).rows[0] as Record<string, unknown> | undefined,
+          { what: 'the would-be deny in the ledger' },
+        );
+        expect(row).toEqual({
+          outcome: 'would_deny',
+          reason: 'cba_expired',
+          user_id: 'auth0|crosser',
+          route: '/ext_authz/v3/check',
+        });
+      } finally {
+        await db.end();
+      }
     });
 
     it('still refuses a bad bearer token: monitor is about CBAs only', async () => {

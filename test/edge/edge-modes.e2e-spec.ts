@@ -59,7 +59,7 @@ describe('edge check modes', () => {
         ALPHASWARM_TENANT_ROUTER_AUTH_MODE: 'permissive',
         ALPHASWARM_TENANT_ROUTER_OIDC_ISSUER: issuer.url,
         ALPHASWARM_TENANT_ROUTER_OIDC_AUDIENCE: issuer.audience,
-        ALPHASWARM_TENANT_ROUTER_HTTP_PATH_PREFIX: '/authz/envoy',
+        ALPHASWARM_TENANT_ROUTER_HTTP_PATH_PREFIX: '/ext_authz/envoy',
       }));
     });
     afterAll(async () => {
@@ -71,7 +71,7 @@ describe('edge check modes', () => {
       transport === 'json'
         ? checkJson(t.url, headers)
         : transport === 'http'
-          ? checkHttp(t.url, headers, '/authz/envoy', 'PATCH')
+          ? checkHttp(t.url, headers, '/ext_authz/envoy', 'PATCH')
           : checkGrpc(client, headers);
 
     describe.each<Transport>(['json', 'http', 'grpc'])('over %s', (transport) => {

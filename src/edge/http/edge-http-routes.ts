@@ -3,7 +3,13 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EdgeConfig } from '../../config/edge-config';
 import { type EdgeRequest, fromCheckRequest, fromRawHeaders, InvalidCheckRequest } from '../check-request';
-import { type EdgeDecision, EdgeAuthorizer, type EdgeDeny, invalidCheckRequest } from '../edge-authorizer';
+import {
+  type EdgeDecision,
+  EdgeAuthorizer,
+  type EdgeDeny,
+  edgeUnavailable,
+  invalidCheckRequest,
+} from '../edge-authorizer';
 import { EDGE_CONFIG } from '../edge-config.token';
 import { EdgeDecisions, type EdgeTransport } from '../edge-decisions';
 
@@ -44,9 +50,11 @@ export class EdgeHttpRoutes implements OnModuleInit {
         { parseAs: 'buffer', bodyLimit: MAX_CHECK_BODY },
         (_request, body, next) => next(null, body),
       );
-      scope.setErrorHandler((_error, request, reply) => {
-        // Only the framework fails here (an oversized or unreadable body): still a counted deny.
-        const decision = invalidCheckRequest();
+      scope.setErrorHandler((error: { statusCode?: number }, request, reply) => {
+        // The framework refusing the request (an oversized or unreadable body) is a bad check; anything
+        // else failed inside. Either is a counted deny, never an allow and never a 500.
+        const status = error.statusCode ?? 500;
+        const decision = status >= 400 && status < 500 ? invalidCheckRequest() : edgeUnavailable();
         this.decisions.record(decision, undefined, transportOf(request, prefix), String(request.id));
         this.sendDeny(reply, decision, String(request.id));
       });
