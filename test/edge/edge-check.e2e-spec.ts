@@ -102,6 +102,13 @@ describe('edge check (tenant router)', () => {
       grpcCode: 16,
     },
     {
+      what: 'a token not valid yet (nbf in the future, beyond the skew)',
+      headers: async () => bearer(await issuer.token({ nbf: now() + 600 })),
+      status: 401,
+      reason: 'not_yet_valid',
+      grpcCode: 16,
+    },
+    {
       what: 'a token for another audience',
       headers: async () => bearer(await issuer.token({ aud: 'https://other.example/' })),
       status: 401,
