@@ -28,7 +28,16 @@ export class AuthConfigController {
         organization: cli.organization ?? null,
       },
       permissions: PERMISSIONS,
-      dpop: { enabled: auth.dpop.enabled, required: auth.dpop.required },
+      dpop: {
+        enabled: auth.dpop.enabled,
+        required: auth.dpop.required,
+        route_enforcement: auth.dpop.routeEnforcement,
+        nonces: auth.dpop.nonce.enabled,
+        algorithms: auth.dpop.enabled ? auth.dpop.algorithms : [],
+      },
+      // RFC 9728 names, as protected-resource metadata spells them.
+      dpop_signing_alg_values_supported: auth.dpop.enabled ? auth.dpop.algorithms : [],
+      dpop_bound_access_tokens_required: auth.dpop.enabled && auth.dpop.required,
       step_up: {
         enabled: auth.stepUp.enabled,
         default_max_age: auth.stepUp.defaultMaxAgeSeconds,
