@@ -544,4 +544,70 @@ describe('DPoP (RFC 9449) at the resource server', () => {
       }
     });
   });
+
+  describe('the local issuer binds the tokens it mints', () => {
+    const clientSecret = 'local-client-secret-0123456789';
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startTestApp(
+        {
+          ALPHASWARM_AUTH0_DPOP_ENABLED: 'true',
+          ALPHASWARM_AUTH_LOCAL_CLIENTS: JSON.stringify([
+            { client_id: 'ci', client_secret: clientSecret, permissions: ['read:portfolio'] },
+          ]),
+        },
+        [DpopFixtureModule],
+      );
+    });
+    afterAll(() => app.close());
+
+    const claimsOf = (token: string) =>
+      JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+    const tokenRequest = (proof?: string) => {
+      const req = app.http().post('/oauth/token').type('form').send({
+        grant_type: 'client_credentials',
+        client_id: 'ci',
+        client_secret: clientSecret,
+      });
+      return proof === undefined ? req : req.set('DPoP', proof);
+    };
+
+    it('issues a DPoP token for a proof at /oauth/token, usable only with proofs of that key', async () => {
+      const issued = await tokenRequest(await client.proof('POST', `${app.url}/oauth/token`));
+      expect([issued.status, issued.body.token_type]).toEqual([200, 'DPoP']);
+      const token = issued.body.access_token as string;
+      expect(claimsOf(token).cnf).toEqual({ jkt: client.jkt });
+      const used = await app
+        .http()
+        .get('/dpop-fixture/read')
+        .set('Authorization', `DPoP ${token}`)
+        .set('DPoP', await client.proof('GET', `${app.url}/dpop-fixture/read`, { accessToken: token }));
+      expect([used.status, used.body.dpopJkt]).toEqual([200, client.jkt]);
+      const bearer = await app.http().get('/dpop-fixture/read').auth(token, { type: 'bearer' });
+      expect([bearer.status, bearer.body.reason]).toEqual([401, 'dpop_required']);
+    });
+
+    it('issues a bearer token without a proof, and refuses a bad or replayed proof with 400 invalid_dpop_proof', async () => {
+      const plain = await tokenRequest();
+      expect([plain.status, plain.body.token_type, claimsOf(plain.body.access_token as string).cnf]).toEqual([
+        200,
+        'Bearer',
+        undefined,
+      ]);
+      const wrongUrl = await tokenRequest(await client.proof('POST', `${app.url}/auth/local/login`));
+      expect([wrongUrl.status, wrongUrl.body.error]).toEqual([400, 'invalid_dpop_proof']);
+      const proof = await client.proof('POST', `${app.url}/oauth/token`);
+      expect((await tokenRequest(proof)).status).toBe(200);
+      const replayed = await tokenRequest(proof);
+      expect([replayed.status, replayed.body.error]).toEqual([400, 'invalid_dpop_proof']);
+    });
+
+    it('mints a bound user token for a given key thumbprint (npm run token -- --dpop-jkt)', async () => {
+      const res = await app.http().post('/auth/local/login').send({ dpop_jkt: client.jkt });
+      expect([res.status, res.body.token_type]).toEqual([200, 'DPoP']);
+      expect(claimsOf(res.body.access_token as string).cnf).toEqual({ jkt: client.jkt });
+      const bad = await app.http().post('/auth/local/login').send({ dpop_jkt: 'not a thumbprint' });
+      expect(bad.status).toBe(400);
+    });
+  });
 });
