@@ -2,10 +2,10 @@ import { hash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   calculateJwkThumbprint,
+  compactVerify,
   importJWK,
   type JWK,
-  type JWTHeaderParameters,
-  jwtVerify,
+  type CompactJWSHeaderParameters,
   type KeyLike,
 } from 'jose';
 import { LRUCache } from 'lru-cache';
@@ -24,8 +24,18 @@ const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
   OKP: ['kty', 'crv', 'x'],
   RSA: ['kty', 'e', 'n'],
 };
-/** Imported proof keys, by thumbprint: a client signs every proof with the same key. */
-const KEY_CACHE_ENTRIES = 10_000;
+/**
+ * Proof headers already checked, with their imported key and its thumbprint. A client sends the same
+ * protected header (`alg`, `typ`, its `jwk`) with every proof, so the checks, the thumbprint and the key
+ * import run once per client key, not once per request; the signature is still verified every time.
+ */
+const HEADER_CACHE_ENTRIES = 10_000;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+interface CheckedHeader {
+  readonly key: KeyLike;
+  readonly jkt: string;
+}
 
 /** What the request says the proof must match. */
 export interface ProofExpectation {
@@ -54,60 +64,43 @@ export interface VerifiedProof {
 @Injectable()
 export class DpopProofVerifier {
   private readonly dpop: DpopConfig;
-  private readonly keys = new LRUCache<string, KeyLike>({ max: KEY_CACHE_ENTRIES });
+  private readonly algorithms: string[];
+  /** Keyed by the protected header exactly as sent (its base64url segment). */
+  private readonly headers = new LRUCache<string, CheckedHeader>({ max: HEADER_CACHE_ENTRIES });
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.dpop = config.auth.dpop;
+    this.algorithms = [...config.auth.dpop.algorithms];
   }
 
   async verify(proof: string, expected: ProofExpectation): Promise<VerifiedProof> {
     if (proof.length === 0 || proof.length > MAX_PROOF_LENGTH) throw invalidProof();
-    let jkt = '';
-    let payload: Record<string, unknown>;
+    const segment = proof.slice(0, Math.max(0, proof.indexOf('.')));
+    let checked = this.headers.get(segment);
+    let claims: unknown;
     try {
-      ({ payload } = await jwtVerify(
-        proof,
-        async (header) => {
-          const key = await this.keyOf(header);
-          jkt = key.jkt;
-          return key.key;
-        },
-        // jose refuses any algorithm not listed before it looks at a key: `none` and HS* never are.
-        { algorithms: [...this.dpop.algorithms], typ: PROOF_TYPE },
-      ));
+      // A header seen before needs only its key; a new one is checked (and remembered) on the way.
+      const { payload } = checked
+        ? await compactVerify(proof, checked.key, { algorithms: this.algorithms })
+        : await compactVerify(
+            proof,
+            async (header: CompactJWSHeaderParameters) => {
+              checked = await checkHeader(header);
+              this.headers.set(segment, checked);
+              return checked.key;
+            },
+            // jose refuses any algorithm not listed before it looks at a key: `none` and HS* never are.
+            { algorithms: this.algorithms },
+          );
+      claims = JSON.parse(UTF8.decode(payload));
     } catch {
       // Malformed, wrong type, wrong algorithm, bad key, bad signature: the caller learns no more.
       throw invalidProof();
     }
-    return { jkt, ...this.checkClaims(payload, expected) };
-  }
-
-  /** The proof's embedded public key, imported from its public members only, and its thumbprint. */
-  private async keyOf(header: JWTHeaderParameters): Promise<{ key: KeyLike; jkt: string }> {
-    // jose checks `typ` only after the signature; an access token or an ID token stops here already.
-    if (header.typ !== PROOF_TYPE) throw invalidProof();
-    const jwk = header.jwk as unknown;
-    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalidProof();
-    const members = jwk as Record<string, unknown>;
-    if (PRIVATE_MEMBERS.some((member) => member in members)) throw invalidProof();
-    const names = typeof members.kty === 'string' ? PUBLIC_MEMBERS[members.kty] : undefined;
-    if (!names) throw invalidProof();
-    const picked: Record<string, string> = {};
-    for (const name of names) {
-      const value = members[name];
-      if (typeof value !== 'string') throw invalidProof();
-      picked[name] = value;
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims) || !checked) {
+      throw invalidProof();
     }
-    const publicJwk = picked as unknown as JWK;
-    const jkt = await calculateJwkThumbprint(publicJwk, 'sha256');
-    let key = this.keys.get(jkt);
-    if (!key) {
-      const imported = await importJWK(publicJwk, header.alg);
-      if (imported instanceof Uint8Array) throw invalidProof();
-      key = imported;
-      this.keys.set(jkt, key);
-    }
-    return { key, jkt };
+    return { jkt: checked.jkt, ...this.checkClaims(claims as Record<string, unknown>, expected) };
   }
 
   private checkClaims(
@@ -129,6 +122,31 @@ export class DpopProofVerifier {
     if (nonce !== undefined && typeof nonce !== 'string') throw invalidProof();
     return { jti, nonce };
   }
+}
+
+/**
+ * The header checks jose leaves to us (RFC 9449 §4.3 checks 4–5): `typ` is `dpop+jwt` (an access token
+ * or an ID token stops here), and `jwk` is a public key — no private or symmetric members — of a known
+ * type, imported from exactly the members its thumbprint covers.
+ */
+async function checkHeader(header: CompactJWSHeaderParameters): Promise<CheckedHeader> {
+  if (header.typ !== PROOF_TYPE) throw invalidProof();
+  const jwk = header.jwk as unknown;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalidProof();
+  const members = jwk as Record<string, unknown>;
+  if (PRIVATE_MEMBERS.some((member) => member in members)) throw invalidProof();
+  const names = typeof members.kty === 'string' ? PUBLIC_MEMBERS[members.kty] : undefined;
+  if (!names) throw invalidProof();
+  const picked: Record<string, string> = {};
+  for (const name of names) {
+    const value = members[name];
+    if (typeof value !== 'string') throw invalidProof();
+    picked[name] = value;
+  }
+  const publicJwk = picked as unknown as JWK;
+  const key = await importJWK(publicJwk, header.alg);
+  if (key instanceof Uint8Array) throw invalidProof();
+  return { key, jkt: await calculateJwkThumbprint(publicJwk, 'sha256') };
 }
 
 /** RFC 9449 §4.2 `ath`: the base64url SHA-256 of the access token's ASCII bytes. */
