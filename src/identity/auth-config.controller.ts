@@ -2,6 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Public } from './authentication/route-access.decorators';
+import { dpopResourceMetadata } from './dpop/dpop-metadata';
 import { MFA_ACR, PERMISSIONS } from './permissions';
 
 /** What a client (SPA, CLI, agent) needs to know to obtain tokens for this API. No secrets. */
@@ -35,9 +36,7 @@ export class AuthConfigController {
         nonces: auth.dpop.nonce.enabled,
         algorithms: auth.dpop.enabled ? auth.dpop.algorithms : [],
       },
-      // RFC 9728 names, as protected-resource metadata spells them.
-      dpop_signing_alg_values_supported: auth.dpop.enabled ? auth.dpop.algorithms : [],
-      dpop_bound_access_tokens_required: auth.dpop.enabled && auth.dpop.required,
+      ...dpopResourceMetadata(config),
       step_up: {
         enabled: auth.stepUp.enabled,
         default_max_age: auth.stepUp.defaultMaxAgeSeconds,
