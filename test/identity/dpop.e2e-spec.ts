@@ -357,11 +357,11 @@ describe('DPoP (RFC 9449) at the resource server', () => {
     let redis: Redis;
     const prefix = `dpop-expiry-${process.env.JEST_WORKER_ID}`;
     beforeAll(async () => {
-      // A proof window of a few seconds (2 + 2 × 1), so the entries' expiry is observed without a long wait.
+      // A proof window of a few seconds (3 + 2 × 1), so the entries' expiry is observed without a long wait.
       app = await startTestApp(
         dpopEnv({
           ALPHASWARM_JOBS_QUEUE_PREFIX: prefix,
-          ALPHASWARM_DPOP_PROOF_MAX_AGE_SECONDS: '2',
+          ALPHASWARM_DPOP_PROOF_MAX_AGE_SECONDS: '3',
           ALPHASWARM_DPOP_CLOCK_SKEW_SECONDS: '1',
         }),
         [DpopFixtureModule],
@@ -406,7 +406,8 @@ describe('DPoP (RFC 9449) at the resource server', () => {
       expect(ttl === -2 || (ttl > 0 && ttl <= store.windowSeconds * 1000)).toBe(true);
       await waitFor(async () => (await keyCount()) === 0, {
         what: 'every replay entry expired',
-        timeoutMs: 5000,
+        timeoutMs: 15_000,
+        intervalMs: 200,
       });
     });
   });
