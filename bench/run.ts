@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import { type LedgerWriteResult, measureLedgerWrites } from './audit-writes';
 import { BenchDpopClient } from './dpop';
@@ -246,6 +247,7 @@ async function main(): Promise<number> {
     );
     const dpop = await measureDpop(service, loadCpu, scopedUrl, issuer);
     phases.push(...dpop.phases);
+    const dpopReplayKeys = await countRedisKeys('alphaswarm:dpop:jti:*');
 
     // (f) A flood of strict-mode denies: every one is also an audit event (buffered, written in batches).
     log('(f) GET /bench/scoped with a bad token: every request a 401, audited');
@@ -299,6 +301,7 @@ async function main(): Promise<number> {
 
     report(phases, rotation.roundRatio, freshVsBaseline, dpop.ratio, {
       serviceJwksFetches,
+      dpopReplayKeys,
       rss,
       pinned,
       seconds: (Date.now() - startedAt) / 1000,
@@ -372,6 +375,24 @@ async function measureDpop(
     ],
     ratio: medianOf(ratios, (ratio) => ratio),
   };
+}
+
+/** How many Redis keys match `pattern` (SCAN, so the count never blocks Redis). */
+async function countRedisKeys(pattern: string): Promise<number> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  try {
+    await redis.connect();
+    let count = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      count += keys.length;
+    } while (cursor !== '0');
+    return count;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 interface Target {
@@ -469,7 +490,13 @@ function report(
   roundRatio: RoundRatio,
   freshVsBaseline: number,
   dpopVsBearer: number,
-  run: { serviceJwksFetches: number; rss?: number; pinned: boolean; seconds: number },
+  run: {
+    serviceJwksFetches: number;
+    dpopReplayKeys: number;
+    rss?: number;
+    pinned: boolean;
+    seconds: number;
+  },
 ): void {
   const byPhase = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.result;
   const [a, b, d, e, h, i, z] = ['a', 'b', 'd', 'e', 'h', 'i', 'z'].map(byPhase);
@@ -528,6 +555,10 @@ function report(
   }
   lines.push('');
   lines.push(`JWKS fetches by the service during the run: ${run.serviceJwksFetches} (expected 1)`);
+  lines.push(
+    `DPoP replay entries in Redis right after (j): ${number(run.dpopReplayKeys)} ` +
+      '(one per proof of the last proof window, each expiring with it)',
+  );
   lines.push(
     `service RSS at the end: ${run.rss === undefined ? 'n/a (no /proc)' : `${number(run.rss, 1)} MiB`}`,
   );
