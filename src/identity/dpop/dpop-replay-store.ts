@@ -34,8 +34,11 @@ export class DpopReplayStore {
     const { proofMaxAgeSeconds, clockSkewSeconds } = config.auth.dpop;
     this.prefix = `${config.jobs.queuePrefix}:dpop:jti:`;
     this.ttlSeconds = proofMaxAgeSeconds + 2 * clockSkewSeconds;
-    // REDIS_URL is required in production; without it a single development process keeps its own list.
-    if (!redis) this.local = new LRUCache({ max: IN_PROCESS_ENTRIES, ttl: this.ttlSeconds * 1000 });
+    // REDIS_URL is required in production; without it a single development process keeps its own list
+    // (lru-cache sizes its arrays up front, so only when DPoP is on).
+    if (!redis && config.auth.dpop.enabled) {
+      this.local = new LRUCache({ max: IN_PROCESS_ENTRIES, ttl: this.ttlSeconds * 1000 });
+    }
   }
 
   /** How long a used proof is remembered. */
@@ -51,14 +54,15 @@ export class DpopReplayStore {
   /** Marks the proof used, or throws `dpop_replay` if it was used before (on any instance). */
   async claim(htu: string, jti: string): Promise<void> {
     const key = this.keyOf(htu, jti);
-    if (this.local) {
+    if (!this.redis) {
+      if (!this.local) throw new AuthError('invalid_dpop_proof'); // DPoP is off: nothing to claim against
       if (this.local.has(key)) throw new AuthError('dpop_replay');
       this.local.set(key, true);
       return;
     }
     let stored: string | null;
     try {
-      stored = await (this.redis as Redis).set(key, '1', 'EX', this.ttlSeconds, 'NX');
+      stored = await this.redis.set(key, '1', 'EX', this.ttlSeconds, 'NX');
     } catch {
       throw new RequestError(
         'service_unavailable',
