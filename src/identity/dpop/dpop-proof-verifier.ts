@@ -112,7 +112,11 @@ export class DpopProofVerifier {
       throw invalidProof();
     }
     if (htm !== expected.method) throw invalidProof();
-    if (typeof htu !== 'string' || normalizeHtu(htu) !== expected.htu) throw invalidProof();
+    // `expected.htu` is normalised: the same string needs no parsing (the common case), any other is
+    // normalised before it is compared.
+    if (typeof htu !== 'string' || (htu !== expected.htu && normalizeHtu(htu) !== expected.htu)) {
+      throw invalidProof();
+    }
     const now = Date.now() / 1000;
     const { proofMaxAgeSeconds: maxAge, clockSkewSeconds: skew } = this.dpop;
     if (typeof iat !== 'number' || !(iat >= now - maxAge - skew && iat <= now + skew)) throw invalidProof();
