@@ -158,13 +158,59 @@ export class Env {
   @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS', 900))
   ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS = '900';
 
-  // ── DPoP (not implemented yet: `true` is refused) ────────────────────────────────────────
+  // ── DPoP (RFC 9449, docs/dpop.md) ────────────────────────────────────────────────────────
+  /** Accept DPoP-bound tokens (`Authorization: DPoP` + a `DPoP` proof) beside plain bearer tokens. */
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH0_DPOP_ENABLED', BOOLEAN))
   ALPHASWARM_AUTH0_DPOP_ENABLED = 'false';
+  /** Every request must prove possession: a plain bearer token gets 401 dpop_required. Needs DPOP_ENABLED. */
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH0_DPOP_REQUIRED', BOOLEAN))
   ALPHASWARM_AUTH0_DPOP_REQUIRED = 'false';
+  /** `@RequireDpop()` and `@StepUp` routes demand DPoP before the whole API does. Needs DPOP_ENABLED. */
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_DPOP_ENFORCEMENT_ENABLED', BOOLEAN))
   ALPHASWARM_DPOP_ENFORCEMENT_ENABLED = 'false';
+
+  /** Algorithms a proof may be signed with (CSV of RS/PS/ES 256/384/512 and EdDSA). `none` and HS* are refused. */
+  @MaxLength(256)
+  ALPHASWARM_DPOP_ALGORITHMS = 'ES256,PS256,RS256,EdDSA';
+
+  /** How old a proof's `iat` may be; its replay entry lives this long plus twice the skew. */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_DPOP_PROOF_MAX_AGE_SECONDS', 60))
+  ALPHASWARM_DPOP_PROOF_MAX_AGE_SECONDS = '60';
+
+  /** Clock skew tolerated on a proof's `iat`, both ways. */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_DPOP_CLOCK_SKEW_SECONDS', 5))
+  ALPHASWARM_DPOP_CLOCK_SKEW_SECONDS = '5';
+
+  /** Longest `jti` a proof may carry (characters). */
+  @Matches(/^\d{1,4}$/, {
+    message: 'ALPHASWARM_DPOP_JTI_MAX_LENGTH: must be a number of characters from 16 to 1024, e.g. 128',
+  })
+  ALPHASWARM_DPOP_JTI_MAX_LENGTH = '128';
+
+  /**
+   * The origin (and optional path prefix) clients call, e.g. https://api.example.com: a proof's `htu` is
+   * compared with it, never with the request's Host. Required with DPoP under auth0/oidc; under local,
+   * the issuer's URL.
+   */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_PUBLIC_URL'))
+  ALPHASWARM_PUBLIC_URL?: string = undefined;
+
+  /** Server nonces (RFC 9449 §8): proofs must carry a recent `DPoP-Nonce`. Needs DPOP_ENABLED. */
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_DPOP_NONCE_ENABLED', BOOLEAN))
+  ALPHASWARM_DPOP_NONCE_ENABLED = 'false';
+
+  /** HMAC key of the nonces, the same on every instance (32+ characters). Required in production with nonces; unset in development, a random key per process. */
+  @IsOptional()
+  @Matches(/^.{32,512}$/, {
+    message:
+      'ALPHASWARM_DPOP_NONCE_SECRET: must be 32 to 512 characters, e.g. the output of openssl rand -hex 32',
+  })
+  ALPHASWARM_DPOP_NONCE_SECRET?: string = undefined;
+
+  /** A nonce is accepted in the window it was issued in and the next one. */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_DPOP_NONCE_WINDOW_SECONDS', 300))
+  ALPHASWARM_DPOP_NONCE_WINDOW_SECONDS = '300';
 
   // ── Step-up (RFC 9470) ───────────────────────────────────────────────────────────────────
   /** `@StepUp` routes demand a fresh MFA authentication. */
