@@ -1,5 +1,17 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { TenancyModule } from '../tenancy/tenancy.module';
+import { Auth0SyncController } from './auth0-sync/auth0-sync.controller';
+import { Auth0SyncService } from './auth0-sync/auth0-sync.service';
 
-/** Endpoints called by Auth0 (/_internal/*): arrive with the Auth0 integration issue. */
-@Module({})
+/**
+ * Endpoints called by Auth0 (`/_internal/*`, docs/auth0.md): every route is `@M2mOnly` for the clients
+ * of ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS. Imports TenancyModule for the membership cache it invalidates
+ * and AuditModule for the ledger row each call writes in its own transaction.
+ */
+@Module({
+  imports: [AuditModule, TenancyModule],
+  controllers: [Auth0SyncController],
+  providers: [Auth0SyncService],
+})
 export class InternalModule {}
