@@ -96,6 +96,7 @@ describe('route inventory', () => {
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/labs/:labId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/projects/:projectId', 'scope:admin:tenant & org'],
       ['POST /_internal/auth0/sync', 'm2m-only'],
+      ['POST /_internal/idp/sync-groups', 'm2m-only'],
       ['POST /auth/local/login', 'public'],
       ['POST /oauth/token', 'public'],
       ['POST /tenancy/invites/accept', 'authenticated'],

@@ -3,6 +3,8 @@ import { AuditModule } from '../audit/audit.module';
 import { TenancyModule } from '../tenancy/tenancy.module';
 import { Auth0SyncController } from './auth0-sync/auth0-sync.controller';
 import { Auth0SyncService } from './auth0-sync/auth0-sync.service';
+import { IdpGroupsController } from './idp-groups/idp-groups.controller';
+import { IdpGroupSyncService } from './idp-groups/idp-group-sync.service';
 
 /**
  * Endpoints called by Auth0 (`/_internal/*`, docs/auth0.md): every route is `@M2mOnly` for the clients
@@ -11,7 +13,7 @@ import { Auth0SyncService } from './auth0-sync/auth0-sync.service';
  */
 @Module({
   imports: [AuditModule, TenancyModule],
-  controllers: [Auth0SyncController],
-  providers: [Auth0SyncService],
+  controllers: [Auth0SyncController, IdpGroupsController],
+  providers: [Auth0SyncService, IdpGroupSyncService],
 })
 export class InternalModule {}

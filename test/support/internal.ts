@@ -33,3 +33,33 @@ export async function query<T>(url: string, sql: string, params: unknown[] = [])
     await client.end();
   }
 }
+
+/** Superuser writes of the tenancy rows group sync reads: an IdP connection and a group mapping. */
+export async function idpConnection(
+  url: string,
+  orgId: string,
+  kind: string,
+  status: 'active' | 'disabled' = 'active',
+): Promise<string> {
+  const [row] = await query<{ id: string }>(
+    url,
+    `INSERT INTO idp_connections (org_id, kind, connection_name, status) VALUES ($1, $2, $3, $4) RETURNING id`,
+    [orgId, kind, `conn-${Math.random().toString(36).slice(2, 10)}`, status],
+  );
+  return row.id;
+}
+
+export async function groupMapping(
+  url: string,
+  orgId: string,
+  connectionId: string,
+  group: string,
+  scope: { kind: string; id: string; role: string },
+): Promise<void> {
+  await query(
+    url,
+    `INSERT INTO idp_group_mappings (org_id, connection_id, external_group, scope_kind, scope_id, role)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [orgId, connectionId, group, scope.kind, scope.id, scope.role],
+  );
+}
