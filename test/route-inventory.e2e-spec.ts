@@ -95,6 +95,7 @@ describe('route inventory', () => {
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/labs/:labId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/projects/:projectId', 'scope:admin:tenant & org'],
+      ['POST /_internal/auth/preregister-check', 'm2m-only'],
       ['POST /_internal/auth0/sync', 'm2m-only'],
       ['POST /_internal/idp/sync-groups', 'm2m-only'],
       ['POST /auth/local/login', 'public'],

@@ -252,6 +252,11 @@ export class Env {
   /** Read by the CLI on an operator's machine; the service only validates it and publishes it. */
   @IsIn(['0', '1'], oneOf('ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK', ['0', '1']))
   ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK = '0';
+
+  // ── Auth0 pre-user-registration check ────────────────────────────────────────────────────
+  /** Email domains refused at sign-up (CSV, subdomains included); `default` is the built-in list, `none` turns it off. */
+  @MaxLength(65536)
+  ALPHASWARM_AUTH_DISPOSABLE_EMAIL_DOMAINS = 'default';
 }
 
 /** The names of every variable, in declaration order. */
