@@ -116,8 +116,11 @@ export default tseslint.config(
         console: 'readonly',
         fetch: 'readonly',
         AbortSignal: 'readonly',
+        URL: 'readonly',
       },
     },
+    // Auth0 loads an Action's npm dependencies with require().
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   ...layerRules,
   prettier,
