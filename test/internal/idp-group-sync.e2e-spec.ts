@@ -5,6 +5,8 @@ import { groupMapping, idpConnection, internalEnv, m2mClaims, query } from '../s
 import { TestIssuer } from '../support/issuer';
 import { Tenants } from '../support/tenancy';
 import { startTestApp, type TestApp } from '../support/app';
+import { POSTGRES } from '../support/services';
+import { TcpProxy } from '../support/tcp-proxy';
 
 const auth0Org = () => `org_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 /** Group names no response, error, log line or ledger row may ever contain. */
@@ -266,6 +268,64 @@ describe('POST /_internal/idp/sync-groups', () => {
     it('refuses a 2 MiB body with 413', async () => {
       const res = await syncGroups({ ...valid, external_groups: ['x'.repeat(2 * 1024 * 1024)] });
       expect([res.status, res.body.reason]).toEqual([413, 'payload_too_large']);
+    });
+  });
+
+  describe('under ALPHASWARM_TENANCY_RLS_ENFORCE=strict, and with Postgres unreachable', () => {
+    let strict: TestApp;
+    let proxy: TcpProxy;
+
+    beforeAll(async () => {
+      proxy = await TcpProxy.start(POSTGRES);
+      const url = new URL(dbUrl);
+      url.port = String(proxy.port);
+      strict = await startTestApp(
+        internalEnv(issuer, { ALPHASWARM_TENANCY_RLS_ENFORCE: 'strict', DATABASE_URL: url.toString() }),
+      );
+    });
+    afterAll(async () => {
+      await strict.close();
+      await proxy.down();
+    });
+    const call = (body: unknown) =>
+      strict
+        .http()
+        .post('/_internal/idp/sync-groups')
+        .set('Authorization', `Bearer ${token}`)
+        .send(body as object);
+
+    it('grants and removes inside the row-level scope of the organization', async () => {
+      const o = await organization();
+      const group = secretGroup('strict');
+      await groupMapping(dbUrl, o.orgId, o.okta, group, { kind: 'team', id: o.teamId, role: 'member' });
+      const body = {
+        user_id: `samlp|${randomUUID()}`,
+        auth0_organization_id: o.auth0Id,
+        connection_kind: 'okta',
+      };
+      expect((await call({ ...body, external_groups: [group] })).body).toMatchObject({ granted: 1 });
+      expect((await call({ ...body, external_groups: [] })).body).toMatchObject({ removed: 1 });
+    });
+
+    it('answers 503 service_unavailable and changes nothing while Postgres is unreachable', async () => {
+      const o = await organization();
+      const group = secretGroup('down');
+      await groupMapping(dbUrl, o.orgId, o.okta, group, { kind: 'team', id: o.teamId, role: 'member' });
+      const sub = `samlp|${randomUUID()}`;
+      await proxy.down();
+      try {
+        const res = await call({
+          user_id: sub,
+          auth0_organization_id: o.auth0Id,
+          connection_kind: 'okta',
+          external_groups: [group],
+        });
+        expect([res.status, res.body.reason]).toEqual([503, 'service_unavailable']);
+        expect(res.text).not.toContain(group);
+      } finally {
+        await proxy.up();
+      }
+      expect(await membershipsOf(sub)).toEqual([]);
     });
   });
 

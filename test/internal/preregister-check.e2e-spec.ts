@@ -4,6 +4,8 @@ import { workerDatabaseUrl } from '../support/db';
 import { internalEnv, m2mClaims, query } from '../support/internal';
 import { TestIssuer } from '../support/issuer';
 import { Tenants } from '../support/tenancy';
+import { POSTGRES } from '../support/services';
+import { TcpProxy } from '../support/tcp-proxy';
 import { InviteTokens, type SignedInvite } from '../../src/tenancy/invites/invite-tokens';
 
 /**
@@ -171,6 +173,27 @@ describe('POST /_internal/auth/preregister-check', () => {
         denied('disposable_email'),
       );
     });
+  });
+
+  it('answers 503 service_unavailable while Postgres is unreachable, never an allow', async () => {
+    const proxy = await TcpProxy.start(POSTGRES);
+    const url = new URL(dbUrl);
+    url.port = String(proxy.port);
+    const down = await startTestApp(internalEnv(issuer, { DATABASE_URL: url.toString() }));
+    try {
+      await proxy.down();
+      const res = await down
+        .http()
+        .post('/_internal/auth/preregister-check')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ email: 'ada@example.org' });
+      expect([res.status, res.body.reason]).toEqual([503, 'service_unavailable']);
+      expect(res.body.allowed).toBeUndefined();
+    } finally {
+      await proxy.up();
+      await down.close();
+      await proxy.down();
+    }
   });
 
   describe('who may call it and bad input', () => {
