@@ -196,6 +196,15 @@ describe('POST /_internal/auth0/sync', () => {
       expect(personal).toEqual([]);
     });
 
+    it('names a new organization after its Auth0 id when the login gives no name', async () => {
+      const id = auth0Org();
+      const res = await sync({ user_id: newSub(), email: null, organization_id: id, organization_name: '' });
+      const [org] = await query<{ name: string }>(dbUrl, `SELECT name FROM organizations WHERE id = $1`, [
+        res.body.org_id,
+      ]);
+      expect(org.name).toBe(id);
+    });
+
     it('returns the roles and default workspace the user holds in an existing organization', async () => {
       const tenants = new Tenants(t);
       const id = auth0Org();

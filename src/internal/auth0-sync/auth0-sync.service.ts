@@ -39,13 +39,14 @@ export class Auth0SyncService {
   }
 
   async sync(actor: ChangeActor, body: Auth0SyncBody): Promise<SyncClaims> {
-    const connection = body.requested_claims?.connection ?? null;
+    // Empty strings say nothing: they are recorded and named as absent.
+    const connection = body.requested_claims?.connection || null;
     const auth0OrgId = body.organization_id ?? null;
     const { claims, landing } = await unlessDatabaseDown(() =>
       // System scope: the organization may not exist yet, so no tenant can own this transaction.
       this.tenantDb.run(SYSTEM_SCOPE, async (db) => {
         const user = await this.upsertUser(db, body.user_id, body.email, connection);
-        const landing = await this.land(db, user.id, auth0OrgId, body.organization_name ?? null);
+        const landing = await this.land(db, user.id, auth0OrgId, body.organization_name || null);
         if (user.created) landing.created.unshift('user');
         const claims = await claimsOf(db, user.id, landing.orgId, connection);
         await this.ledger.append(db, {
