@@ -114,11 +114,19 @@ describe('POST /_internal/auth0/sync', () => {
       expect(user.email).toBe('kept@example.com');
     });
 
-    it('50 concurrent first logins of one user make one user, one organization, one workspace', async () => {
+    it('50 concurrent first logins of one user, on two instances, make one user, one organization, one workspace', async () => {
       const sub = newSub();
-      const responses = await Promise.all(
-        Array.from({ length: 50 }, () => sync({ user_id: sub, email: 'race@example.com' })),
-      );
+      const other = await startTestApp(internalEnv(issuer));
+      let responses: Awaited<ReturnType<typeof sync>>[];
+      try {
+        responses = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            sync({ user_id: sub, email: 'race@example.com' }, i % 2 ? other : t),
+          ),
+        );
+      } finally {
+        await other.close();
+      }
       expect(responses.map((res) => res.status)).toEqual(Array(50).fill(200));
       expect(new Set(responses.map((res) => res.body.internal_user_id as string)).size).toBe(1);
       expect(new Set(responses.map((res) => res.body.org_id as string)).size).toBe(1);
