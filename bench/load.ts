@@ -12,6 +12,9 @@ export interface LoadParams {
   readonly alternateHeaders?: Record<string, string>;
   /** One request per token, each token sent exactly once (the run lasts `tokens.length` requests). */
   readonly tokens?: readonly string[];
+  /** `GET` unless said (the edge's JSON form is a POST with a body). */
+  readonly method?: 'GET' | 'POST';
+  readonly body?: string;
 }
 
 /** What this process prints on stdout (JSON, one line). */
@@ -43,6 +46,8 @@ async function main(): Promise<void> {
     url: params.url,
     connections: params.connections,
     headers: params.headers,
+    // autocannon refuses an explicit `undefined` method.
+    ...(params.method ? { method: params.method, body: params.body } : {}),
   };
   if (params.tokens) {
     process.stdout.write(

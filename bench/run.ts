@@ -4,7 +4,7 @@ import { type LedgerWriteResult, measureLedgerWrites } from './audit-writes';
 import { BENCH_AUDIENCE, BENCH_SUBJECT, BenchIssuer } from './issuer';
 import type { LoadParams, LoadResult } from './load';
 import { mintTokens } from './mint';
-import { canPin, freePort, reachable, runLoad, Server, StartError } from './processes';
+import { canPin, freePort, reachable, runGrpcLoad, runLoad, Server, StartError } from './processes';
 
 /**
  * `npm run bench`: the service against the hand-written Express + passport-jwt guard, on the real
@@ -82,10 +82,12 @@ async function main(): Promise<number> {
 
     // ---- the service under test: (a), (b), (c) ----
     const port = await freePort();
+    // The edge check is on, pinned to one cell, so (j), (k) and (l) measure it in the same process as (b).
+    const edgeGrpcPort = await freePort();
     const service = Server.start(
       'the service (bench/server.ts)',
       'server.js',
-      serviceEnv(port, issuer.url),
+      { ...serviceEnv(port, issuer.url), ...edgeEnv(issuer.url, edgeGrpcPort) },
       serverCpu,
     );
     running.add(service);
@@ -172,6 +174,24 @@ async function main(): Promise<number> {
         headers: bearer,
         server: service,
       },
+      // (j), (k) The edge check (docs/edge.md) with (b)'s token: the runbook's JSON form (a POST whose
+      // body is Envoy's CheckRequest) and Envoy's HTTP service mode (the original request under the prefix).
+      {
+        label: '(j) edge: POST /ext_authz/v3/check (JSON)',
+        url: `${base}/ext_authz/v3/check`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          attributes: { request: { http: { method: 'GET', path: '/api', headers: bearer } } },
+        }),
+        server: service,
+      },
+      {
+        label: '(k) edge: GET /ext_authz/http/api (HTTP mode)',
+        url: `${base}/ext_authz/http/api`,
+        headers: bearer,
+        server: service,
+      },
       {
         label: '(d) baseline: Express + passport-jwt, reused',
         url: `${baselineBase}/bench/scoped`,
@@ -185,6 +205,35 @@ async function main(): Promise<number> {
       },
     ]);
     phases.push(...rotation.phases);
+
+    // (l) The edge check over gRPC against (m) a do-nothing Authorization server on the same stack (the
+    // ceiling), in alternating rounds; the load is a grpc-js client loop in the load process.
+    const ceilingPort = await freePort();
+    const ceiling = Server.start(
+      'the gRPC ceiling (bench/grpc-ceiling/server.ts)',
+      'grpc-ceiling/server.js',
+      { PATH: process.env.PATH ?? '', NODE_ENV: 'production', CEILING_PORT: String(ceilingPort) },
+      serverCpu,
+    );
+    running.add(ceiling);
+    await waitForPort(edgeGrpcPort);
+    await waitForPort(ceilingPort);
+    log(`(l) and (m): gRPC Check, ${ROUNDS} rounds of ${ROUND} s each, ${CONNECTIONS} calls in flight`);
+    const grpc = await grpcRounds(
+      loadCpu,
+      [
+        { label: '(l) edge: gRPC Authorization/Check', target: `127.0.0.1:${edgeGrpcPort}`, server: service },
+        {
+          label: '(m) gRPC ceiling: Check answering OK',
+          target: `127.0.0.1:${ceilingPort}`,
+          server: ceiling,
+        },
+      ],
+      bearer,
+    );
+    phases.push(...grpc.phases);
+    await ceiling.stop();
+    running.delete(ceiling);
 
     // (c) Every request carries a token the service has never seen, so no cache can help: this is the
     // cost of a real signature verification per request. Tokens are minted before the clock starts.
@@ -285,7 +334,7 @@ async function main(): Promise<number> {
     );
     const ledger = await measureLedgerWrites(DATABASE_URL, LEDGER_WRITERS, LEDGER_SECONDS);
 
-    report(phases, rotation.roundRatio, freshVsBaseline, {
+    report(phases, rotation.roundRatio, freshVsBaseline, grpc.ratio, {
       serviceJwksFetches,
       rss,
       pinned,
@@ -307,6 +356,8 @@ async function main(): Promise<number> {
 interface Target {
   readonly label: string;
   readonly url: string;
+  readonly method?: 'GET' | 'POST';
+  readonly body?: string;
   readonly headers?: Record<string, string>;
   readonly alternateHeaders?: Record<string, string>;
   readonly server: Server;
@@ -327,6 +378,8 @@ async function interleaved(
     runLoad(
       {
         url: target.url,
+        method: target.method,
+        body: target.body,
         headers: target.headers,
         alternateHeaders: target.alternateHeaders,
         connections: CONNECTIONS,
@@ -364,6 +417,53 @@ async function interleaved(
   return { phases, roundRatio };
 }
 
+interface GrpcTarget {
+  readonly label: string;
+  readonly target: string;
+  readonly server: Server;
+}
+
+/** The gRPC phases, measured like `interleaved` (warm-up, then ROUNDS rounds in turn); (l)/(m) per round. */
+async function grpcRounds(
+  cpu: number | undefined,
+  targets: readonly [GrpcTarget, GrpcTarget],
+  headers: Record<string, string>,
+): Promise<{ phases: Phase[]; ratio: number }> {
+  const load = (target: GrpcTarget, duration: number) =>
+    runGrpcLoad({ target: target.target, concurrency: CONNECTIONS, duration, headers }, cpu);
+  const warmups: LoadResult[] = [];
+  for (const target of targets) warmups.push(await load(target, WARMUP));
+  const rounds: { result: LoadResult; serverCpu?: number }[][] = [[], []];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [i, target] of targets.entries())
+      rounds[i].push(await sampled(target.server, () => load(target, ROUND)));
+  }
+  const phases = targets.map((target, i) => {
+    const median = medianOf(rounds[i], (round) => round.result.rps);
+    const sum = (field: 'non2xx' | 'errors' | 'timeouts') =>
+      rounds[i].reduce((total, round) => total + round.result[field], 0);
+    return {
+      label: target.label,
+      warmup: warmups[i],
+      serverCpu: median.serverCpu,
+      result: { ...median.result, non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts') },
+    };
+  });
+  const ratio = medianOf(
+    rounds[0].map((round, r) => round.result.rps / rounds[1][r].result.rps),
+    (value) => value,
+  );
+  return { phases, ratio };
+}
+
+async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await reachable('127.0.0.1', port))) {
+    if (Date.now() > deadline) throw new StartError(`nothing listens on 127.0.0.1:${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 function medianOf<T>(values: readonly T[], by: (value: T) => number): T {
   const sorted = [...values].sort((x, y) => by(x) - by(y));
   return sorted[Math.floor(sorted.length / 2)];
@@ -398,10 +498,11 @@ function report(
   phases: readonly Phase[],
   roundRatio: RoundRatio,
   freshVsBaseline: number,
+  grpcVsCeiling: number,
   run: { serviceJwksFetches: number; rss?: number; pinned: boolean; seconds: number },
 ): void {
   const byPhase = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.result;
-  const [a, b, d, e, h, i, z] = ['a', 'b', 'd', 'e', 'h', 'i', 'z'].map(byPhase);
+  const [a, b, d, e, h, i, j, k, z] = ['a', 'b', 'd', 'e', 'h', 'i', 'j', 'k', 'z'].map(byPhase);
   const number = (value: number, digits = 0) =>
     value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const lines: string[] = [];
@@ -440,6 +541,9 @@ function report(
     ['(b)/(d)  reused token vs baseline', roundRatio('(b)', '(d)') ?? b.rps / d.rps, 5],
     ['(c)/(d)  new token each vs baseline', freshVsBaseline, 5],
     ['(e)/(b)  @OrgScoped vs @RequireScope', roundRatio('(e)', '(b)') ?? e.rps / b.rps, 0.85],
+    ['(j)/(b)  edge check, JSON form vs @RequireScope', roundRatio('(j)', '(b)') ?? j.rps / b.rps, 0.8],
+    ['(k)/(b)  edge check, HTTP mode vs @RequireScope', roundRatio('(k)', '(b)') ?? k.rps / b.rps, 0.8],
+    ['(l)/(m)  edge check, gRPC vs do-nothing gRPC', grpcVsCeiling, 0.7],
   ];
   for (const [name, value, target] of ratios) {
     lines.push(
@@ -455,7 +559,9 @@ function report(
     );
   }
   lines.push('');
-  lines.push(`JWKS fetches by the service during the run: ${run.serviceJwksFetches} (expected 1)`);
+  lines.push(
+    `JWKS fetches by the service during the run: ${run.serviceJwksFetches} (expected 2: the API's key store and the edge's)`,
+  );
   lines.push(
     `service RSS at the end: ${run.rss === undefined ? 'n/a (no /proc)' : `${number(run.rss, 1)} MiB`}`,
   );
@@ -494,6 +600,17 @@ function report(
   }
   lines.push(`wall time: ${number(run.seconds, 1)} s`);
   process.stdout.write(`\n${lines.join('\n')}\n`);
+}
+
+/** The edge check of the service under test: the loopback issuer, one pinned cell, gRPC on `grpcPort`. */
+function edgeEnv(issuerUrl: string, grpcPort: number): Record<string, string> {
+  return {
+    ALPHASWARM_TENANT_ROUTER_AUTH_MODE: 'required',
+    ALPHASWARM_TENANT_ROUTER_OIDC_ISSUER: issuerUrl,
+    ALPHASWARM_TENANT_ROUTER_OIDC_AUDIENCE: BENCH_AUDIENCE,
+    ALPHASWARM_TENANT_ROUTER_CBA_DESTINATION_CELL_ID: 'cell-bench',
+    ALPHASWARM_TENANT_ROUTER_GRPC_PORT: String(grpcPort),
+  };
 }
 
 /** The service's environment: production mode, the bench database and Redis, the loopback issuer. */

@@ -9,6 +9,7 @@ import { CoreModule } from './core/core.module';
 import type { DatabaseHandle } from './database/database';
 import { AuthenticationGuard } from './identity/authentication/authentication.guard';
 import { DECISION_SINK } from './identity/decisions/decision-sink';
+import { EdgeModule } from './edge/edge.module';
 import { IdentityModule } from './identity/identity.module';
 import { LocalIssuerModule } from './identity/local/local-issuer.module';
 import { M2mOnlyGuard } from './identity/m2m/m2m-only.guard';
@@ -83,6 +84,8 @@ export class AppModule {
         McpModule,
         InternalModule,
         OperationsModule,
+        // The edge check for the tenant router exists only when its AUTH_MODE is set (docs/edge.md).
+        ...(config.edge ? [EdgeModule.forRoot(config.edge)] : []),
       ],
       providers: [...GLOBAL_GUARDS],
     };

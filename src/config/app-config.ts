@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { DISPOSABLE_EMAIL_DOMAINS } from './disposable-email-domains';
+import { type EdgeConfig, edgeConfigOf } from './edge-config';
 import { Env, envNames } from './env';
 
 export type Provider = 'local' | 'auth0' | 'oidc';
@@ -93,6 +94,8 @@ export interface AppConfig {
     readonly organization?: string;
     readonly allowPlaintextFallback: boolean;
   };
+  /** The edge check for the tenant router; undefined (not mounted) unless its AUTH_MODE is set. */
+  readonly edge?: EdgeConfig;
 }
 
 /** A configuration problem, as one line: the variable, what is wrong, and the fix. */
@@ -242,7 +245,7 @@ function build(env: Env): AppConfig {
       m2mAudience: env.ALPHASWARM_AUTH_M2M_AUDIENCE ?? audience,
       internalClientIds: clientIdList(
         'ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS',
-        env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS,
+        env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS ?? '',
       ),
       spaClientId: env.ALPHASWARM_AUTH_OIDC_CLIENT_ID,
       algorithms,
@@ -301,6 +304,7 @@ function build(env: Env): AppConfig {
       organization: env.ALPHASWARM_CLI_OIDC_ORGANIZATION,
       allowPlaintextFallback: env.ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK === '1',
     },
+    edge: edgeConfigOf(env, production),
   });
 }
 
@@ -343,20 +347,17 @@ function refuseUnimplemented(env: Env): void {
 }
 
 /**
- * Whole families of variables that belong to a feature not built yet: the `Env` class does not name
- * them, so without this check they would be silently ignored. Each prefix leaves with its issue.
+ * Families of variables owned by one feature: a name under the prefix that the `Env` class does not
+ * declare is a typo or a variable of a newer version, and is refused rather than silently ignored.
  */
-const UNBUILT_FEATURE_PREFIXES: readonly [string, string][] = [
-  ['ALPHASWARM_TENANT_ROUTER_', 'the edge check for the tenant router (Envoy ext_authz)'],
-];
+const FEATURE_PREFIXES: readonly string[] = ['ALPHASWARM_TENANT_ROUTER_'];
 
 function refuseUnbuiltFeaturePrefixes(source: Record<string, string | undefined>): void {
+  const known = new Set<string>(envNames());
   for (const [name, value] of Object.entries(source)) {
-    if (value === undefined || value.trim() === '') continue;
-    for (const [prefix, feature] of UNBUILT_FEATURE_PREFIXES) {
-      if (name.startsWith(prefix)) {
-        throw new ConfigError(name, `${feature} is not implemented in this version; unset it`);
-      }
+    if (value === undefined || value.trim() === '' || known.has(name)) continue;
+    if (FEATURE_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+      throw new ConfigError(name, 'is not a variable of this version (docs/configuration.md); unset it');
     }
   }
 }
