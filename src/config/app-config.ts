@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { DISPOSABLE_EMAIL_DOMAINS } from './disposable-email-domains';
 import { type EdgeConfig, edgeConfigOf } from './edge-config';
 import { Env, envNames } from './env';
 
@@ -82,6 +83,11 @@ export interface AppConfig {
     readonly requireRfc8707: 'off' | 'strict';
   };
   readonly audit: { readonly enabled: boolean; readonly retentionDays: number };
+  /** The pre-user-registration check (`POST /_internal/auth/preregister-check`). */
+  readonly preregister: {
+    /** Lower-cased domains whose addresses (and their subdomains') may not sign up. */
+    readonly blockedEmailDomains: ReadonlySet<string>;
+  };
   readonly cli: {
     readonly domain?: string;
     readonly clientId?: string;
@@ -305,6 +311,9 @@ function build(env: Env): AppConfig {
     audit: {
       enabled: bool(env.ALPHASWARM_AUTH_AUDIT_ENABLED),
       retentionDays: int(env.ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS),
+    },
+    preregister: {
+      blockedEmailDomains: emailDomainList(env.ALPHASWARM_AUTH_DISPOSABLE_EMAIL_DOMAINS),
     },
     cli: {
       domain: env.ALPHASWARM_CLI_OIDC_DOMAIN,
@@ -617,4 +626,30 @@ export function clientIdList(variable: string, csv: string): ReadonlySet<string>
     }
   }
   return Object.freeze(new Set(ids));
+}
+
+/**
+ * ALPHASWARM_AUTH_DISPOSABLE_EMAIL_DOMAINS: a CSV of domains, where `default` stands for the built-in list
+ * (so `default,example.net` extends it) and `none` alone means no block list.
+ */
+function emailDomainList(csv: string): ReadonlySet<string> {
+  const entries = csv
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase().replace(/\.$/, ''))
+    .filter((entry) => entry !== '');
+  if (entries.length === 1 && entries[0] === 'none') return Object.freeze(new Set<string>());
+  const domains = new Set<string>();
+  for (const entry of entries) {
+    if (entry === 'default') {
+      for (const domain of DISPOSABLE_EMAIL_DOMAINS) domains.add(domain);
+    } else if (/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(entry)) {
+      domains.add(entry);
+    } else {
+      throw new ConfigError(
+        'ALPHASWARM_AUTH_DISPOSABLE_EMAIL_DOMAINS',
+        'must be a CSV of email domains such as mailinator.com, where default stands for the built-in list (or none alone to block nothing)',
+      );
+    }
+  }
+  return Object.freeze(domains);
 }

@@ -378,6 +378,11 @@ export class Env {
       'ALPHASWARM_TENANT_ROUTER_CBA_DESTINATION_CELL_ID: must be a cell id such as cell-shared-std-us-east-1a',
   })
   ALPHASWARM_TENANT_ROUTER_CBA_DESTINATION_CELL_ID?: string = undefined;
+
+  // ── Auth0 pre-user-registration check ────────────────────────────────────────────────────
+  /** Email domains refused at sign-up (CSV, subdomains included); `default` is the built-in list, `none` turns it off. */
+  @MaxLength(65536)
+  ALPHASWARM_AUTH_DISPOSABLE_EMAIL_DOMAINS = 'default';
 }
 
 /** The names of every variable, in declaration order. */
