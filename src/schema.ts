@@ -14,6 +14,7 @@ import { CreateIdentityCore1764064800000 } from '../migrations/1764064800000-Cre
 import { CreateAppRole1764150000000 } from '../migrations/1764150000000-CreateAppRole';
 import { CreateTenancy1764200000000 } from '../migrations/1764200000000-CreateTenancy';
 import { CreateSecurityAuditLedger1764400000000 } from '../migrations/1764400000000-CreateSecurityAuditLedger';
+import { AddAuth0Sync1764500000000 } from '../migrations/1764500000000-AddAuth0Sync';
 
 /** Every entity and migration, as classes (no globs: ts-jest and dist/ resolve them alike). */
 export const SCHEMA: DatabaseSchema = {
@@ -36,5 +37,6 @@ export const SCHEMA: DatabaseSchema = {
     CreateAppRole1764150000000,
     CreateTenancy1764200000000,
     CreateSecurityAuditLedger1764400000000,
+    AddAuth0Sync1764500000000,
   ],
 };

@@ -6,11 +6,16 @@ import { NoTokenRevocations, TOKEN_REVOCATIONS } from './cache/token-revocations
 import { VerifiedTokenCache } from './cache/verified-token-cache';
 import { AuthenticationGuard } from './authentication/authentication.guard';
 import { AuthDecisions } from './decisions/auth-decisions';
+import { DpopNonces } from './dpop/dpop-nonces';
+import { DpopProofVerifier } from './dpop/dpop-proof-verifier';
+import { DpopProofs } from './dpop/dpop-proofs';
+import { DpopReplayStore } from './dpop/dpop-replay-store';
+import { RequireDpopGuard } from './dpop/require-dpop.guard';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { AccessTokenRules } from './jwt/access-token-rules';
 import { JwksKeyStore } from './jwt/jwks-key-store';
 import { JwtStrategy } from './jwt/jwt.strategy';
-import { TokenVerifier } from './jwt/token-verifier';
+import { SubjectTokenVerifier } from './jwt/subject-token-verifier';
 import { ScopeGuard } from './scope/scope.guard';
 import { M2mOnlyGuard } from './m2m/m2m-only.guard';
 import { StepUpGuard } from './step-up/step-up.guard';
@@ -25,7 +30,7 @@ import { StepUpGuard } from './step-up/step-up.guard';
  * choice, mounting the local issuer, is AppModule's.
  *
  * The guards are provided and exported here but registered as global guards by AppModule, which lists
- * all five in their order. AuthDecisions takes the optional DECISION_SINK port, which AppModule binds
+ * all six in their order. AuthDecisions takes the optional DECISION_SINK port, which AppModule binds
  * to the audit ledger's buffer, so identity never imports audit.
  */
 @Module({
@@ -37,9 +42,14 @@ import { StepUpGuard } from './step-up/step-up.guard';
     { provide: TOKEN_REVOCATIONS, useClass: NoTokenRevocations },
     AccessTokenRules,
     JwtStrategy,
-    TokenVerifier,
+    SubjectTokenVerifier,
     AuthDecisions,
+    DpopProofVerifier,
+    DpopNonces,
+    DpopReplayStore,
+    DpopProofs,
     AuthenticationGuard,
+    RequireDpopGuard,
     M2mOnlyGuard,
     ScopeGuard,
     StepUpGuard,
@@ -47,11 +57,14 @@ import { StepUpGuard } from './step-up/step-up.guard';
   ],
   exports: [
     JwksKeyStore,
-    TokenVerifier,
+    SubjectTokenVerifier,
     AuthDecisions,
     VerifiedTokenCache,
     TOKEN_REVOCATIONS,
+    DpopProofs,
+    DpopReplayStore,
     AuthenticationGuard,
+    RequireDpopGuard,
     M2mOnlyGuard,
     ScopeGuard,
     StepUpGuard,

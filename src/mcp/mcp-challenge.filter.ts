@@ -22,7 +22,7 @@ export class McpChallengeFilter implements ExceptionFilter {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     decisions: AuthDecisions,
   ) {
-    this.errors = new ApiExceptionFilter(decisions);
+    this.errors = new ApiExceptionFilter(decisions, config);
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {

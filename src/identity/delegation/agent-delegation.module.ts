@@ -3,7 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { RequestError } from '../../common/errors/request-error';
 import { IdentityModule } from '../identity.module';
-import { TokenVerifier } from '../jwt/token-verifier';
+import { SubjectTokenVerifier } from '../jwt/subject-token-verifier';
 import { AGENT_TOKEN_BROKER, type AgentTokenBroker } from './agent-token-broker';
 import { AgentTokenController } from './agent-token.controller';
 import { IdpAgentBroker } from './idp-agent-broker';
@@ -32,8 +32,12 @@ const DISABLED: AgentTokenBroker = {
   providers: [
     {
       provide: AGENT_TOKEN_BROKER,
-      inject: [APP_CONFIG, ModuleRef, TokenVerifier],
-      useFactory: (config: AppConfig, moduleRef: ModuleRef, verifier: TokenVerifier): AgentTokenBroker => {
+      inject: [APP_CONFIG, ModuleRef, SubjectTokenVerifier],
+      useFactory: (
+        config: AppConfig,
+        moduleRef: ModuleRef,
+        verifier: SubjectTokenVerifier,
+      ): AgentTokenBroker => {
         const { enabled, broker } = config.auth.agentTokenExchange;
         if (!enabled) return DISABLED;
         if (config.auth.provider === 'local') return new LocalAgentBroker(moduleRef);

@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { AgentTokenExchangeConfig } from '../../config/app-config';
 import { RequestError } from '../../common/errors/request-error';
 import { AuthError, OAuthError } from '../errors/auth-error';
-import type { TokenVerifier } from '../jwt/token-verifier';
+import type { SubjectTokenVerifier } from '../jwt/subject-token-verifier';
 import type { TokenResponse } from '../local/local-issuer.service';
 import type { Principal } from '../principal';
 import type { AgentTokenBroker, BrokerRequest } from './agent-token-broker';
@@ -42,7 +42,7 @@ const KNOWN_ERRORS = new Set([
 export class IdpAgentBroker implements AgentTokenBroker {
   constructor(
     private readonly config: Required<AgentTokenExchangeConfig>['broker'],
-    private readonly verifier: TokenVerifier,
+    private readonly verifier: SubjectTokenVerifier,
     private readonly logger: Logger,
   ) {}
 

@@ -1,41 +1,88 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { TOKEN_REVOCATIONS, type TokenRevocations } from '../cache/token-revocations';
+import type { KeyObject } from 'node:crypto';
+import { Registry } from 'prom-client';
+import type { AppConfig, SigningAlgorithm } from '../../config/app-config';
+import { MetricsService } from '../../observability/metrics.service';
 import { AuthError } from '../errors/auth-error';
 import type { Principal } from '../principal';
-import { AccessTokenRules } from './access-token-rules';
+import { AccessTokenRules, type InspectedToken } from './access-token-rules';
 import { JwksKeyStore } from './jwks-key-store';
 import { keySuits, signatureVerifies } from './jws-signature';
 
+/** Whom a verifier trusts: one issuer, the audience its tokens must carry, where its keys are. */
+export interface IssuerTrust {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUri: string;
+  readonly algorithms: readonly SigningAlgorithm[];
+}
+
 /**
- * Validates a token that arrives as a parameter rather than as the request's credentials: the subject
- * token of an RFC 8693 exchange, a token an IdP returned to the broker. The same parts as the
- * authentication guard, in the same order (parse once, issuer before key, signature, claim rules,
- * revocation), so such a token is never held to a lower standard than a bearer token.
+ * The API's token rules and key store for another issuer, without passport: parse once, look the key
+ * up (a JWKS fetch only when the kid is unknown), check the signature over the exact signing input, then
+ * the claim rules. Same refusals and reason codes as the API's own path (docs/authentication.md).
  */
-@Injectable()
 export class TokenVerifier {
   constructor(
     private readonly rules: AccessTokenRules,
-    private readonly keys: JwksKeyStore,
-    @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
+    readonly keys: JwksKeyStore,
   ) {}
 
-  /** The principal of `token`, or the AuthError that says why it is not acceptable. */
+  /** The principal of a valid access token; an AuthError naming why otherwise. */
   async verify(token: string): Promise<Principal> {
     const inspected = this.rules.inspect(token);
-    const keys = await this.keys.keysFor(inspected.kid, inspected.alg);
-    const suitable = keys.filter((key) => keySuits(inspected.alg, key));
-    if (suitable.length === 0) throw new AuthError('forbidden_algorithm');
-    const verifies = suitable.some((key) => {
-      try {
-        return signatureVerifies(inspected.alg, key, inspected.signingInput, inspected.signature);
-      } catch {
-        return false;
-      }
-    });
-    if (!verifies) throw new AuthError('invalid_signature');
-    const principal = this.rules.toPrincipal(inspected.claims);
-    if (this.revocations.isRevoked(principal)) throw new AuthError('token_revoked');
-    return principal;
+    const keys =
+      this.keys.knownKeys(inspected.kid, inspected.alg) ??
+      (await this.keys.keysFor(inspected.kid, inspected.alg));
+    return this.principalOf(inspected, keys);
   }
+
+  private principalOf(token: InspectedToken, keys: readonly KeyObject[]): Principal {
+    let suitable = 0;
+    for (const key of keys) {
+      if (!keySuits(token.alg, key)) continue;
+      suitable += 1;
+      if (verifies(token, key)) return this.rules.toPrincipal(token.claims);
+    }
+    throw new AuthError(suitable === 0 ? 'forbidden_algorithm' : 'invalid_signature');
+  }
+}
+
+function verifies(token: InspectedToken, key: KeyObject): boolean {
+  try {
+    return signatureVerifies(token.alg, key, token.signingInput, token.signature);
+  } catch {
+    // OpenSSL refuses some signatures outright (e.g. a wrong length) rather than returning false.
+    return false;
+  }
+}
+
+/**
+ * A verifier for `trust`, with the API's other token rules (clock skew, claim namespaces, M2M) from
+ * `config`. An ID token addressed to the SPA is still refused: with no SPA client id of its own, the
+ * verifier refuses any token whose audience is not `trust.audience`.
+ *
+ * Its key store's metrics (`alphaswarm_jwks_*`) go to a registry of their own, because the API's key
+ * store already holds those names in the app's registry; its state is read through `keys.status()`.
+ */
+export function createTokenVerifier(config: AppConfig, trust: IssuerTrust): TokenVerifier {
+  const scoped: AppConfig = {
+    ...config,
+    auth: {
+      ...config.auth,
+      issuer: trust.issuer,
+      audience: trust.audience,
+      m2mAudience: trust.audience,
+      jwksUri: trust.jwksUri,
+      algorithms: trust.algorithms,
+      spaClientId: undefined,
+    },
+  };
+  return new TokenVerifier(new AccessTokenRules(scoped), new JwksKeyStore(scoped, privateMetrics()));
+}
+
+/** A MetricsService over a registry nobody scrapes, without the process metrics a new one would add. */
+function privateMetrics(): MetricsService {
+  const metrics = Object.create(MetricsService.prototype) as { registry: Registry };
+  metrics.registry = new Registry();
+  return metrics as unknown as MetricsService;
 }

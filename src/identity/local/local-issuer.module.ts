@@ -7,7 +7,8 @@ import { LocalSigningKeys } from './local-signing-keys';
 /**
  * The local development issuer (docs/authentication.md): it signs tokens with a key kept in the
  * database. AppModule mounts it only under the local provider, so elsewhere its routes are absent.
- * It imports identity for the token verifier of the RFC 8693 exchange; the data source comes from the global core.
+ * The data source comes from the global core; identity supplies the DPoP proof check of the token
+ * endpoint and the subject-token verifier of the RFC 8693 exchange.
  */
 @Module({
   imports: [IdentityModule],
