@@ -1,8 +1,8 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import passport from 'passport';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { TOKEN_REVOCATIONS, type TokenRevocations } from '../cache/token-revocations';
+import { NO_REVOCATIONS, TOKEN_REVOCATIONS, type TokenRevocations } from '../cache/token-revocations';
 import { VerifiedTokenCache } from '../cache/verified-token-cache';
 import { AuthDecisions } from '../decisions/auth-decisions';
 import { AuthError } from '../errors/auth-error';
@@ -37,15 +37,17 @@ interface RouteAccess {
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   private readonly access: HandlerMetadata<RouteAccess>;
+  private readonly revocations: TokenRevocations;
 
   constructor(
     reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly decisions: AuthDecisions,
     private readonly verified: VerifiedTokenCache,
-    @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
     private readonly strategy: JwtStrategy,
+    @Optional() @Inject(TOKEN_REVOCATIONS) revocations?: TokenRevocations,
   ) {
+    this.revocations = revocations ?? NO_REVOCATIONS;
     this.access = new HandlerMetadata((targets) => {
       const m2mOnly = reflector.getAllAndOverride(M2mOnlyRequirement, targets) !== undefined;
       return {
