@@ -95,6 +95,8 @@ describe('route inventory', () => {
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/labs/:labId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/projects/:projectId', 'scope:admin:tenant & org'],
+      // Public to the JWT guard only: the webhook's own guard checks its shared secret (@LogStreamSecret).
+      ['POST /_internal/auth0/log-stream', 'public'],
       ['POST /auth/local/login', 'public'],
       ['POST /oauth/token', 'public'],
       ['POST /tenancy/invites/accept', 'authenticated'],

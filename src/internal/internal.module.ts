@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { LogStreamModule } from './log-stream/log-stream.module';
 import { RevocationModule } from './revocation/revocation.module';
 
 /** Endpoints called by Auth0 and the IdP (/_internal/*), and the revocation they feed. */
 @Module({
-  imports: [RevocationModule],
+  imports: [RevocationModule, LogStreamModule],
   controllers: [],
   providers: [],
 })

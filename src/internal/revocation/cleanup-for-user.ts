@@ -37,8 +37,8 @@ const LEDGER_LOG_IDS = 50;
 
 /**
  * `cleanup_for_user` (docs/revocation.md): records "tokens of this subject issued at or before T are
- * refused" in Postgres with its ledger row, in one transaction, then applies it on this instance and
- * broadcasts it to every other. The job runs on the shared queue (Bull on Redis; in-process in
+ * refused" in Postgres with its ledger row, applies it on this instance and broadcasts it to every
+ * other, all in one transaction. The job runs on the shared queue (Bull on Redis; in-process in
  * development) and is safe to run twice: the revocation only moves forward.
  */
 @Injectable()
@@ -66,16 +66,22 @@ export class CleanupForUser implements OnApplicationBootstrap {
   }
 
   /** Runs the cleanup now, in a transaction of its own. */
-  async run(revocation: Revocation): Promise<void> {
-    const revokedBefore = await this.tenantDb.run(SYSTEM_SCOPE, (db) => this.record(db, revocation));
-    await this.registry.announce(revocation.sub, revokedBefore);
+  run(revocation: Revocation): Promise<void> {
+    return this.tenantDb.run(SYSTEM_SCOPE, (db) => this.revokeIn(db, revocation));
   }
 
   /**
-   * Records the revocation in the caller's transaction (with its ledger row) and returns the subject's
-   * `revoked_before` as stored. Call `announce` once that transaction has committed.
+   * Records the revocation and its ledger row in the caller's transaction, then applies it here and
+   * broadcasts it, still inside that transaction: when the broadcast cannot be sent, the error rolls
+   * everything back, so the caller answers 503 or its job is retried, and nothing is half-done (stored
+   * but unheard by instances that are listening and so not reading the table).
    */
-  async record(db: EntityManager, revocation: Revocation): Promise<Date> {
+  async revokeIn(db: EntityManager, revocation: Revocation): Promise<void> {
+    const revokedBefore = await this.record(db, revocation);
+    await this.registry.announce(revocation.sub, revokedBefore);
+  }
+
+  private async record(db: EntityManager, revocation: Revocation): Promise<Date> {
     const [row] = await db.query<{ revoked_before: Date }[]>(
       `INSERT INTO token_revocations AS r (subject, revoked_before) VALUES ($1, $2)
        ON CONFLICT (subject) DO UPDATE
@@ -106,11 +112,6 @@ export class CleanupForUser implements OnApplicationBootstrap {
       },
     });
     return row.revoked_before;
-  }
-
-  /** Applies and broadcasts a revocation recorded with `record`, after its transaction committed. */
-  announce(sub: string, revokedBefore: Date): Promise<void> {
-    return this.registry.announce(sub, revokedBefore);
   }
 }
 

@@ -133,8 +133,8 @@ export class RevocationRegistry implements TokenRevocations, OnModuleInit, OnApp
   }
 
   /**
-   * Call once a revocation has committed: applies it here, then tells every other instance. Throws when
-   * the broadcast could not be sent (the caller's job is retried; the others poll while Redis is away).
+   * Applies a revocation here, then tells every other instance. Throws when the broadcast could not be
+   * sent; call it inside the transaction that stores the revocation, so that failure rolls it back.
    */
   async announce(sub: string, revokedBefore: Date): Promise<void> {
     this.apply(sub, revokedBefore.getTime());
