@@ -97,6 +97,8 @@ describe('route inventory', () => {
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/projects/:projectId', 'scope:admin:tenant & org'],
       // Public to the JWT guard only: the webhook's own guard checks its shared secret (@LogStreamSecret).
       ['POST /_internal/auth0/log-stream', 'public'],
+      // Public to the JWT guard: the credential is the logout token, signed by the issuer.
+      ['POST /_internal/oidc/backchannel-logout', 'public'],
       ['POST /auth/local/login', 'public'],
       ['POST /oauth/token', 'public'],
       ['POST /tenancy/invites/accept', 'authenticated'],

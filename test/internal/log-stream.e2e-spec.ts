@@ -99,7 +99,7 @@ describe('POST /_internal/auth0/log-stream', () => {
     });
 
     it('refuses every call of an instance that has no secret configured', async () => {
-      const bare = await startTestApp({ ...issuer.env() });
+      const bare = await startTestApp({ ...issuer.env(), ...sharedQueueEnv() });
       try {
         const res = await post(bare, batch());
         expect([res.status, res.body.reason]).toEqual([401, 'invalid_webhook_secret']);
