@@ -382,6 +382,25 @@ describe('POST /_internal/auth0/log-stream', () => {
     });
   });
 
+  describe('a revoking event whose job was lost', () => {
+    it('is queued again by the sweep and acted on once, however many instances sweep', async () => {
+      const sub = freshSubject();
+      const old = await issuer.token({ sub, iat: nowSeconds() - 60 });
+      const logId = `lost-${randomUUID()}`;
+      // Stored and dispatched a minute ago, but its job never ran (the instance died, the queue lost it).
+      await a.app.get(DataSource).query(
+        `INSERT INTO auth0_log_events (log_id, event_type, subject, occurred_at, revokes, dispatched_at)
+           VALUES ($1, 'slo', $2, now(), true, now() - interval '1 minute')`,
+        [logId, sub],
+      );
+      await waitFor(async () => (await whoami(b, old))[0] === 401, { timeoutMs: 10_000, what: 'the sweep' });
+      await waitFor(async () => (await storedRows(a, [logId]))[0].processed_at !== null, {
+        what: 'the event marked processed',
+      });
+      expect(await revocationLedgerRows(a, sub)).toHaveLength(1);
+    });
+  });
+
   describe('a batch of 5,000 events', () => {
     it('is stored and answered well inside Auth0 timeout, revocations acted on afterwards', async () => {
       const revoked = Array.from({ length: 50 }, () => freshSubject());

@@ -142,8 +142,9 @@ export class LogStreamIngestion implements OnApplicationBootstrap, OnApplication
     if (this.sweeping) return 0;
     this.sweeping = true;
     try {
-      const overdue = await this.tenantDb.run(SYSTEM_SCOPE, (db) =>
-        db.query<RevokingEvent[]>(CLAIM_OVERDUE, [LOG_STREAM_DISPATCH_LEASE_MS / 1000]),
+      // TypeORM answers an UPDATE … RETURNING with [rows, count].
+      const [overdue] = await this.tenantDb.run(SYSTEM_SCOPE, (db) =>
+        db.query<[RevokingEvent[], number]>(CLAIM_OVERDUE, [LOG_STREAM_DISPATCH_LEASE_MS / 1000]),
       );
       if (overdue.length > 0) await this.dispatch(overdue);
       return overdue.length;

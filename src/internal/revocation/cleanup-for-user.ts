@@ -78,10 +78,20 @@ export class CleanupForUser implements OnApplicationBootstrap {
    */
   async revokeIn(db: EntityManager, revocation: Revocation): Promise<void> {
     const revokedBefore = await this.record(db, revocation);
-    await this.registry.announce(revocation.sub, revokedBefore);
+    if (revokedBefore) await this.registry.announce(revocation.sub, revokedBefore);
   }
 
-  private async record(db: EntityManager, revocation: Revocation): Promise<Date> {
+  /** The stored `revoked_before`, or undefined when every log event it acts on was acted on already. */
+  private async record(db: EntityManager, revocation: Revocation): Promise<Date | undefined> {
+    const logIds = revocation.logIds ?? [];
+    if (logIds.length > 0) {
+      // A job that runs again (a retry, a sweep racing a slow job) finds its events done: nothing to do.
+      const [, marked] = await db.query<[unknown[], number]>(
+        `UPDATE auth0_log_events SET processed_at = now() WHERE log_id = ANY($1) AND processed_at IS NULL`,
+        [logIds],
+      );
+      if (marked === 0) return undefined;
+    }
     const [row] = await db.query<{ revoked_before: Date }[]>(
       `INSERT INTO token_revocations AS r (subject, revoked_before) VALUES ($1, $2)
        ON CONFLICT (subject) DO UPDATE
@@ -89,13 +99,6 @@ export class CleanupForUser implements OnApplicationBootstrap {
        RETURNING revoked_before`,
       [revocation.sub, revocation.revokedBefore],
     );
-    const logIds = revocation.logIds ?? [];
-    if (logIds.length > 0) {
-      await db.query(
-        `UPDATE auth0_log_events SET processed_at = now() WHERE log_id = ANY($1) AND processed_at IS NULL`,
-        [logIds],
-      );
-    }
     await this.ledger.append(db, {
       eventType: 'revocation.cleanup_for_user',
       outcome: 'success',

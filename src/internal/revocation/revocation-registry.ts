@@ -38,6 +38,8 @@ export class RevocationRegistry implements TokenRevocations, OnModuleInit, OnApp
   private subscriber: Redis | null = null;
   private listening: boolean;
   private poller?: NodeJS.Timeout;
+  /** Set at shutdown: the subscriber's closing must not start the poller again. */
+  private stopped = false;
   /** Subjects whose cached tokens and memberships are still to be forgotten (batched per tick). */
   private readonly toForget = new Set<string>();
   private forgetScheduled = false;
@@ -111,6 +113,7 @@ export class RevocationRegistry implements TokenRevocations, OnModuleInit, OnApp
   }
 
   onApplicationShutdown(): void {
+    this.stopped = true;
     this.stopPolling();
     this.subscriber?.disconnect();
   }
@@ -193,7 +196,7 @@ export class RevocationRegistry implements TokenRevocations, OnModuleInit, OnApp
   }
 
   private startPolling(): void {
-    if (this.poller) return;
+    if (this.poller || this.stopped) return;
     this.poller = setInterval(() => {
       this.reload().catch((error: unknown) =>
         this.logger.warn({ event: 'revocation_reload_failed', err: error }),
