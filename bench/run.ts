@@ -5,6 +5,7 @@ import { type LedgerWriteResult, measureLedgerWrites } from './audit-writes';
 import { BenchDpopClient } from './dpop';
 import { BENCH_AUDIENCE, BENCH_SUBJECT, BenchIssuer } from './issuer';
 import type { LoadParams, LoadResult } from './load';
+import { type LogStreamResult, measureLogStream, seedRevocations } from './log-stream';
 import { mintTokens } from './mint';
 import { canPin, freePort, reachable, runGrpcLoad, runLoad, Server, StartError } from './processes';
 
@@ -45,6 +46,11 @@ const LEDGER_SECONDS = 5;
 /** Every request of the deny flood carries this, so every one is a strict-mode deny (401 malformed_token). */
 const BAD_TOKEN = { authorization: 'Bearer not-a-token' };
 const INVITE_SECRET = randomBytes(32).toString('hex');
+const LOG_STREAM_SECRET = randomBytes(32).toString('hex');
+/** (r): the service started on a table of this many revoked subjects (the bench user not among them). */
+const REVOKED_SUBJECTS = 10_000;
+/** Seconds per log-stream ingestion run. */
+const LOG_STREAM_SECONDS = 5;
 
 interface Phase {
   readonly label: string;
@@ -136,6 +142,24 @@ async function main(): Promise<number> {
     await bare.waitFor(`${bareBase}/bench/public`);
     log(`bare app ready on ${bareBase} (pid ${bare.pid})`);
 
+    // (r) The same service, booted after REVOKED_SUBJECTS revocations were stored: it holds them all in
+    // memory and asks that map on every request. The first service booted before them and never heard
+    // of them (they were written to the table, not broadcast), so (r)/(b) is the price of the map.
+    await seedRevocations(DATABASE_URL, REVOKED_SUBJECTS);
+    const revokedPort = await freePort();
+    const revokedService = Server.start(
+      'the service with revoked subjects',
+      'server.js',
+      serviceEnv(revokedPort, issuer.url),
+      serverCpu,
+    );
+    running.add(revokedService);
+    const revokedBase = `http://127.0.0.1:${revokedPort}`;
+    await revokedService.waitFor(`${revokedBase}/readyz`);
+    log(
+      `service with ${REVOKED_SUBJECTS} revoked subjects ready on ${revokedBase} (pid ${revokedService.pid})`,
+    );
+
     const token = await issuer.token();
     const bearer = { authorization: `Bearer ${token}` };
     const timed = (url: string, headers?: Record<string, string>) =>
@@ -154,7 +178,7 @@ async function main(): Promise<number> {
       accept: 'application/json, text/event-stream',
     };
     log(
-      `(a), (i), (b), (h), (e), (o), (s), (n), (j), (k), (d) and (z) in ${ROUNDS} rounds of ${ROUND} s each`,
+      `(a), (i), (b), (h), (e), (r), (o), (s), (n), (j), (k), (d) and (z) in ${ROUNDS} rounds of ${ROUND} s each`,
     );
     const rotation = await interleaved(loadCpu, [
       { label: '(a) service: /bench/public, no token', url: `${base}/bench/public`, server: service },
@@ -237,6 +261,12 @@ async function main(): Promise<number> {
         url: `${base}/ext_authz/http/api`,
         headers: bearer,
         server: service,
+      },
+      {
+        label: '(r) (b) with 10,000 revoked subjects',
+        url: `${revokedBase}/bench/scoped`,
+        headers: bearer,
+        server: revokedService,
       },
       {
         label: '(d) baseline: Express + passport-jwt, reused',
@@ -349,6 +379,15 @@ async function main(): Promise<number> {
     ];
     const audit = await auditCounters(base);
 
+    // Log-stream ingestion: events stored per second, in Auth0's usual batches and in large ones.
+    const logStream: LogStreamResult[] = [];
+    for (const size of [100, 5000]) {
+      log(`log stream: batches of ${size} for ${LOG_STREAM_SECONDS} s`);
+      logStream.push(await measureLogStream(base, LOG_STREAM_SECRET, size, LOG_STREAM_SECONDS));
+    }
+    await revokedService.stop();
+    running.delete(revokedService);
+
     const rss = service.rssMiB();
     await service.stop();
     running.delete(service);
@@ -402,6 +441,7 @@ async function main(): Promise<number> {
       },
     );
     reportAudit(denyPhases, audit, ledger);
+    reportLogStream(logStream);
     return 0;
   } catch (error) {
     if (!(error instanceof StartError)) throw error;
@@ -689,6 +729,7 @@ function report(
     ['(k)/(b)  edge check, HTTP mode vs @RequireScope', roundRatio('(k)', '(b)') ?? k.rps / b.rps, 0.8],
     ['(l)/(m)  edge check, gRPC vs do-nothing gRPC', measured.grpcVsCeiling, 0.7],
     ['(p)/(q)  DPoP, new proof each vs bearer', measured.dpopVsBearer, 0.5],
+    ['(r)/(b)  10,000 revoked subjects vs none', roundRatio('(r)', '(b)') ?? byPhase('r').rps / b.rps, 0.95],
     ['(n)/(b)  MCP invoke route vs @RequireScope', roundRatio('(n)', '(b)') ?? Number.NaN, 0.8],
     ['(n)/(o)  MCP invoke route vs the same POST scoped', roundRatio('(n)', '(o)') ?? Number.NaN, undefined],
     ['(s)/(b)  MCP tools/call (Streamable HTTP) vs (b)', roundRatio('(s)', '(b)') ?? Number.NaN, undefined],
@@ -783,6 +824,8 @@ function serviceEnv(port: number, issuerUrl: string): Record<string, string> {
     ALPHASWARM_LOG_LEVEL: 'info',
     // Production requires it; one per run is enough for a bench that signs no invites.
     ALPHASWARM_TENANCY_INVITE_SECRET: INVITE_SECRET,
+    // Production requires it too; the log-stream phase sends it.
+    ALPHASWARM_AUTH0_LOG_STREAM_SECRET: LOG_STREAM_SECRET,
     // The MCP phases: the Data server at its loopback address, strict RFC 8707 audiences.
     ALPHASWARM_MCP_DATA_CANONICAL_URI: `http://127.0.0.1:${port}/mcp/data`,
     ALPHASWARM_MCP_CODEBASE_CANONICAL_URI: `http://127.0.0.1:${port}/mcp/codebase`,
@@ -859,6 +902,35 @@ function reportAudit(denyPhases: readonly Phase[], audit: AuditCounters, ledger:
       row(
         [result.label, number(result.rowsPerSecond), number(result.rows), number(result.seconds, 1)],
         ledgerWidths,
+      ),
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function reportLogStream(results: readonly LogStreamResult[]): void {
+  const number = (value: number, digits = 0) =>
+    value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const row = (cells: string[], widths: number[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const widths = [46, 10, 8, 9, 9, 8];
+  const lines = [
+    '',
+    row(['log-stream ingestion (1% revoking)', 'events/s', 'batches', 'p50 ms', 'p99 ms', 'non-2xx'], widths),
+  ];
+  lines.push('-'.repeat(widths.reduce((sum, width) => sum + width + 2, -2)));
+  for (const result of results) {
+    lines.push(
+      row(
+        [
+          result.label,
+          number(result.eventsPerSecond),
+          String(result.batches),
+          number(result.p50, 1),
+          number(result.p99, 1),
+          String(result.failures),
+        ],
+        widths,
       ),
     );
   }

@@ -10,11 +10,15 @@ import { IdpConnection } from './tenancy/idp-connections/idp-connection.entity';
 import { IdpGroupMapping } from './tenancy/idp-group-mappings/idp-group-mapping.entity';
 import { Invite } from './tenancy/invites/invite.entity';
 import { AuditEvent } from './audit/ledger/audit-event.entity';
+import { TokenRevocation } from './internal/revocation/token-revocation.entity';
+import { Auth0LogEvent } from './internal/log-stream/auth0-log-event.entity';
+import { LogoutTokenJti } from './internal/backchannel-logout/logout-token-jti.entity';
 import { CreateIdentityCore1764064800000 } from '../migrations/1764064800000-CreateIdentityCore';
 import { CreateAppRole1764150000000 } from '../migrations/1764150000000-CreateAppRole';
 import { CreateTenancy1764200000000 } from '../migrations/1764200000000-CreateTenancy';
 import { CreateSecurityAuditLedger1764400000000 } from '../migrations/1764400000000-CreateSecurityAuditLedger';
 import { AddAuth0Sync1764500000000 } from '../migrations/1764500000000-AddAuth0Sync';
+import { CreateTokenRevocations1764510000000 } from '../migrations/1764510000000-CreateTokenRevocations';
 
 /** Every entity and migration, as classes (no globs: ts-jest and dist/ resolve them alike). */
 export const SCHEMA: DatabaseSchema = {
@@ -31,6 +35,9 @@ export const SCHEMA: DatabaseSchema = {
     IdpGroupMapping,
     Invite,
     AuditEvent,
+    TokenRevocation,
+    Auth0LogEvent,
+    LogoutTokenJti,
   ],
   migrations: [
     CreateIdentityCore1764064800000,
@@ -38,5 +45,6 @@ export const SCHEMA: DatabaseSchema = {
     CreateTenancy1764200000000,
     CreateSecurityAuditLedger1764400000000,
     AddAuth0Sync1764500000000,
+    CreateTokenRevocations1764510000000,
   ],
 };

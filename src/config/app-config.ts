@@ -94,7 +94,13 @@ export interface AppConfig {
       readonly clients: readonly LocalClient[];
     };
   };
-  readonly logStream: { readonly maxAgeSeconds: number };
+  readonly logStream: {
+    readonly maxAgeSeconds: number;
+    /** The webhook's bearer secret; unset outside production means the webhook refuses every call. */
+    readonly secret?: string;
+  };
+  /** OIDC Back-Channel Logout: the client ids a logout token may be addressed to (empty: refuse all). */
+  readonly backchannelLogout: { readonly clientIds: ReadonlySet<string> };
   readonly tenancy: {
     readonly defaultStrategy: 'personal' | 'institutional' | 'hybrid';
     readonly rlsEnforce: 'off' | 'strict';
@@ -317,7 +323,16 @@ function build(env: Env): AppConfig {
         clients,
       },
     },
-    logStream: { maxAgeSeconds: int(env.ALPHASWARM_AUTH0_LOG_STREAM_MAX_AGE_SECONDS) },
+    logStream: {
+      maxAgeSeconds: int(env.ALPHASWARM_AUTH0_LOG_STREAM_MAX_AGE_SECONDS),
+      secret: logStreamSecret(env, production),
+    },
+    backchannelLogout: {
+      clientIds: clientIdList(
+        'ALPHASWARM_AUTH_BACKCHANNEL_CLIENT_IDS',
+        env.ALPHASWARM_AUTH_BACKCHANNEL_CLIENT_IDS ?? env.ALPHASWARM_AUTH_OIDC_CLIENT_ID ?? '',
+      ),
+    },
     tenancy: {
       defaultStrategy: env.ALPHASWARM_TENANCY_DEFAULT_STRATEGY as AppConfig['tenancy']['defaultStrategy'],
       rlsEnforce: env.ALPHASWARM_TENANCY_RLS_ENFORCE as 'off' | 'strict',
@@ -369,7 +384,6 @@ function refuseUnimplemented(env: Env): void {
     ['ALPHASWARM_AUTH0_MGMT_API_AUDIENCE', 'the Auth0 Management API client'],
     ['ALPHASWARM_AUTH0_MGMT_API_CLIENT_ID', 'the Auth0 Management API client'],
     ['ALPHASWARM_AUTH0_MGMT_API_CLIENT_SECRET', 'the Auth0 Management API client'],
-    ['ALPHASWARM_AUTH0_LOG_STREAM_SECRET', 'the Auth0 log-stream webhook'],
   ];
   for (const [variable, feature] of secrets) {
     if (env[variable] !== undefined) throw notYet(variable, feature);
@@ -491,6 +505,29 @@ function publicUrlOf(
     );
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/**
+ * The log-stream webhook's shared secret. Production needs one (the webhook is how Auth0 revokes
+ * sessions) and a strong one: besides the 32-character minimum of `Env`, a secret of few distinct
+ * characters (`aaaa…`, `abab…`) is refused, as no random secret looks like that.
+ */
+function logStreamSecret(env: Env, production: boolean): string | undefined {
+  const secret = env.ALPHASWARM_AUTH0_LOG_STREAM_SECRET;
+  if (secret === undefined) {
+    if (!production) return undefined;
+    throw new ConfigError(
+      'ALPHASWARM_AUTH0_LOG_STREAM_SECRET',
+      'required with NODE_ENV=production: the Auth0 log stream revokes sessions; set it to the output of openssl rand -hex 32 (and the same value in the Auth0 webhook)',
+    );
+  }
+  if (new Set(secret).size < 10) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH0_LOG_STREAM_SECRET',
+      'is too predictable (fewer than 10 distinct characters); use the output of openssl rand -hex 32',
+    );
+  }
+  return secret;
 }
 
 function parseAlgorithms(variable: string, csv: string): SigningAlgorithm[] {

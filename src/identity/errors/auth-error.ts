@@ -34,6 +34,7 @@ const DESCRIPTIONS: Record<AuthReason, string> = {
   dpop_required: 'This token must be presented with a DPoP proof',
   invalid_dpop_proof: 'The DPoP proof is invalid',
   dpop_replay: 'The DPoP proof was already used',
+  invalid_webhook_secret: "The webhook's shared secret does not match",
   delegation_required: 'This server accepts only delegated agent tokens (from POST /auth/agent-token)',
   user_token_required: 'Only a user token can be exchanged for a delegated agent token',
 };

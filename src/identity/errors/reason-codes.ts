@@ -31,6 +31,7 @@ export const AUTH_REASONS = [
   'dpop_required',
   'invalid_dpop_proof',
   'dpop_replay',
+  'invalid_webhook_secret',
   // Delegated agent tokens and MCP (docs/agents-and-mcp.md).
   'delegation_required',
   'user_token_required',
