@@ -286,6 +286,7 @@ describe('delegated agent tokens under auth0 (the broker and a Custom Token Exch
       subject_token_profile: 'alphaswarm-agent-delegation',
       actor_token: 'agent|research_lead',
       actor_token_type: AGENT,
+      agent: 'agent|research_lead',
       audience: DATA,
       resource: DATA,
       // The broker asks only for what the user holds: write:mcp:data never leaves the service.

@@ -61,6 +61,8 @@ export class IdpAgentBroker implements AgentTokenBroker {
       subject_token_profile: DELEGATION_PROFILE,
       actor_token: request.agentSubject,
       actor_token_type: AGENT_TOKEN_TYPE,
+      // The profile's Action (auth0/actions/custom-token-exchange.js) reads the agent from this parameter.
+      agent: request.agentSubject,
       audience: request.target,
       resource: request.target,
       scope: scopes.join(' '),
