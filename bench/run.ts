@@ -39,6 +39,7 @@ const LEDGER_SECONDS = 5;
 /** Every request of the deny flood carries this, so every one is a strict-mode deny (401 malformed_token). */
 const BAD_TOKEN = { authorization: 'Bearer not-a-token' };
 const INVITE_SECRET = randomBytes(32).toString('hex');
+const CREDENTIALS_KEKS = `bench:${randomBytes(32).toString('base64')}`;
 
 interface Phase {
   readonly label: string;
@@ -511,6 +512,8 @@ function serviceEnv(port: number, issuerUrl: string): Record<string, string> {
     ALPHASWARM_LOG_LEVEL: 'info',
     // Production requires it; one per run is enough for a bench that signs no invites.
     ALPHASWARM_TENANCY_INVITE_SECRET: INVITE_SECRET,
+    // Production requires the credential store's key-encryption key too (one per run).
+    ALPHASWARM_CREDENTIALS_KEKS: CREDENTIALS_KEKS,
   };
 }
 

@@ -22,6 +22,7 @@ const PRODUCTION: EnvSource = {
   REDIS_URL: 'redis://127.0.0.1:6379',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
   ALPHASWARM_TENANCY_INVITE_SECRET: 'a'.repeat(64),
+  ALPHASWARM_CREDENTIALS_KEKS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
 };
 
 describe(loadConfig.name, () => {
@@ -501,5 +502,53 @@ describe(loadConfig.name, () => {
       const refusal = refusalOf({ NODE_ENV: 'staging', PORT: 'http' });
       expect(refusal.variable).toBe('NODE_ENV');
     });
+  });
+});
+
+describe('credential store variables', () => {
+  const key = Buffer.alloc(32, 9).toString('base64');
+
+  it('refuses production without key-encryption keys, in one line naming the variable', () => {
+    expect(refusalOf({ ...PRODUCTION, ALPHASWARM_CREDENTIALS_KEKS: undefined }).message).toMatch(
+      /^ALPHASWARM_CREDENTIALS_KEKS: required with NODE_ENV=production.*openssl rand -base64 32\)$/,
+    );
+  });
+
+  it('refuses malformed keys without echoing them', () => {
+    const message = refusalOf({ ...PRODUCTION, ALPHASWARM_CREDENTIALS_KEKS: 'k1:c2hvcnQ=' }).message;
+    expect(message).toMatch(/^ALPHASWARM_CREDENTIALS_KEKS: key k1 is not 32 bytes of base64/);
+    expect(message).not.toContain('c2hvcnQ=');
+  });
+
+  it('refuses both a key list and a key file, and an unreadable key file', () => {
+    expect(
+      refusalOf({
+        ALPHASWARM_CREDENTIALS_KEKS: `k1:${key}`,
+        ALPHASWARM_CREDENTIALS_KEK_FILE: '/etc/hostname',
+      }).variable,
+    ).toBe('ALPHASWARM_CREDENTIALS_KEK_FILE');
+    expect(
+      refusalOf({
+        ...PRODUCTION,
+        ALPHASWARM_CREDENTIALS_KEKS: undefined,
+        ALPHASWARM_CREDENTIALS_KEK_FILE: '/nonexistent/keks',
+      }).message,
+    ).toMatch(/^ALPHASWARM_CREDENTIALS_KEK_FILE: cannot be read/);
+  });
+
+  it('uses a key file under the data folder in development and a key per process in tests', () => {
+    expect(loadConfig({ ALPHASWARM_DATA_DIR: '/tmp/x' }).credentials.kekSource).toEqual({
+      kind: 'development-file',
+      path: '/tmp/x/credentials-keks',
+    });
+    expect(loadConfig({ NODE_ENV: 'test' }).credentials.kekSource).toEqual({ kind: 'ephemeral' });
+  });
+
+  it('parses the resolve allow-list and refuses a value that is not a client id', () => {
+    const config = loadConfig({ ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS: 'trading, risk' });
+    expect([...config.credentials.resolveClientIds]).toEqual(['trading', 'risk']);
+    expect(refusalOf({ ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS: 'a b' }).variable).toBe(
+      'ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS',
+    );
   });
 });

@@ -1,7 +1,10 @@
 import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { Env, envNames } from './env';
+import { type KekSet, parseKekSet } from './kek-set';
 
 export type Provider = 'local' | 'auth0' | 'oidc';
 export type EnforceMode = 'strict' | 'permissive';
@@ -80,6 +83,7 @@ export interface AppConfig {
     readonly requireRfc8707: 'off' | 'strict';
   };
   readonly audit: { readonly enabled: boolean; readonly retentionDays: number };
+  readonly credentials: CredentialsConfig;
   readonly cli: {
     readonly domain?: string;
     readonly clientId?: string;
@@ -87,6 +91,25 @@ export interface AppConfig {
     readonly organization?: string;
     readonly allowPlaintextFallback: boolean;
   };
+}
+
+/**
+ * Where the credential store's key-encryption keys come from (docs/credentials.md): configured
+ * (ALPHASWARM_CREDENTIALS_KEKS or ALPHASWARM_CREDENTIALS_KEK_FILE, required in production), a key file
+ * the service creates under the data folder in development, or a fresh key per process in tests.
+ */
+export type KekSource =
+  | { readonly kind: 'configured'; readonly keks: KekSet }
+  | { readonly kind: 'development-file'; readonly path: string }
+  | { readonly kind: 'ephemeral' };
+
+export interface CredentialsConfig {
+  readonly kekSource: KekSource;
+  /** Client ids admitted to `POST /_internal/credentials/resolve`. */
+  readonly resolveClientIds: ReadonlySet<string>;
+  readonly resolveRatePerMinute: number;
+  /** Unwrapped data keys kept in memory; 0: every resolve unwraps. */
+  readonly dataKeyCacheSize: number;
 }
 
 /** A configuration problem, as one line: the variable, what is wrong, and the fix. */
@@ -234,7 +257,10 @@ function build(env: Env): AppConfig {
       audience,
       m2mEnabled: bool(env.ALPHASWARM_AUTH_M2M_ENABLED),
       m2mAudience: env.ALPHASWARM_AUTH_M2M_AUDIENCE ?? audience,
-      internalClientIds: clientIdList('ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS', env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS),
+      internalClientIds: clientIdList(
+        'ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS',
+        env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS,
+      ),
       spaClientId: env.ALPHASWARM_AUTH_OIDC_CLIENT_ID,
       algorithms,
       jwksUri,
@@ -282,6 +308,7 @@ function build(env: Env): AppConfig {
       enabled: bool(env.ALPHASWARM_AUTH_AUDIT_ENABLED),
       retentionDays: int(env.ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS),
     },
+    credentials: credentialsConfig(env, nodeEnv),
     cli: {
       domain: env.ALPHASWARM_CLI_OIDC_DOMAIN,
       clientId: env.ALPHASWARM_CLI_OIDC_CLIENT_ID,
@@ -455,6 +482,54 @@ function parseLocalClients(json: string): LocalClient[] {
   });
   if (new Set(clients.map((client) => client.clientId)).size !== clients.length) throw problem();
   return clients;
+}
+
+function credentialsConfig(env: Env, nodeEnv: NodeEnv): CredentialsConfig {
+  return {
+    kekSource: kekSourceOf(env, nodeEnv),
+    resolveClientIds: clientIdList(
+      'ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS',
+      env.ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS,
+    ),
+    resolveRatePerMinute: int(env.ALPHASWARM_CREDENTIALS_RESOLVE_RATE_LIMIT),
+    dataKeyCacheSize: int(env.ALPHASWARM_CREDENTIALS_DATA_KEY_CACHE_SIZE),
+  };
+}
+
+function kekSourceOf(env: Env, nodeEnv: NodeEnv): KekSource {
+  const inline = env.ALPHASWARM_CREDENTIALS_KEKS;
+  const file = env.ALPHASWARM_CREDENTIALS_KEK_FILE;
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError(
+      'ALPHASWARM_CREDENTIALS_KEK_FILE',
+      'set either it or ALPHASWARM_CREDENTIALS_KEKS, not both (one source of keys)',
+    );
+  }
+  if (inline !== undefined) {
+    return { kind: 'configured', keks: parseKekSet('ALPHASWARM_CREDENTIALS_KEKS', inline) };
+  }
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new ConfigError(
+        'ALPHASWARM_CREDENTIALS_KEK_FILE',
+        'cannot be read; point it at a readable file of <id>:<base64 key> lines',
+      );
+    }
+    return { kind: 'configured', keks: parseKekSet('ALPHASWARM_CREDENTIALS_KEK_FILE', text) };
+  }
+  if (nodeEnv === 'production') {
+    throw new ConfigError(
+      'ALPHASWARM_CREDENTIALS_KEKS',
+      'required with NODE_ENV=production (or ALPHASWARM_CREDENTIALS_KEK_FILE): without it no credential can be stored or read; set it to k1:$(openssl rand -base64 32)',
+    );
+  }
+  if (nodeEnv === 'development') {
+    return { kind: 'development-file', path: join(env.ALPHASWARM_DATA_DIR, 'credentials-keks') };
+  }
+  return { kind: 'ephemeral' };
 }
 
 /** https, or plain http to a loopback address (a sidecar or a local IdP cannot be intercepted on the wire). */

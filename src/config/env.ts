@@ -252,6 +252,35 @@ export class Env {
   /** Read by the CLI on an operator's machine; the service only validates it and publishes it. */
   @IsIn(['0', '1'], oneOf('ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK', ['0', '1']))
   ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK = '0';
+
+  // ── Credentials: BYOK broker credentials, per-user OAuth connections (docs/credentials.md) ─────
+  /** Key-encryption keys, `<id>:<base64 of 32 bytes>` CSV, the active key first. Required in production unless ALPHASWARM_CREDENTIALS_KEK_FILE. */
+  @IsOptional()
+  @MaxLength(8192)
+  ALPHASWARM_CREDENTIALS_KEKS?: string = undefined;
+
+  /** A file holding the key-encryption keys in the format of ALPHASWARM_CREDENTIALS_KEKS (one per line or CSV). */
+  @IsOptional()
+  @MaxLength(4096)
+  ALPHASWARM_CREDENTIALS_KEK_FILE?: string = undefined;
+
+  /** Client ids (CSV) whose M2M tokens, for the M2M audience, may call `POST /_internal/credentials/resolve`. Empty: none may. */
+  @MaxLength(8192)
+  ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS = '';
+
+  /** Resolves each client may make per minute, counted in Redis across instances. */
+  @Matches(/^[1-9]\d{0,6}$/, {
+    message:
+      'ALPHASWARM_CREDENTIALS_RESOLVE_RATE_LIMIT: must be a whole number of requests per minute (1 or more), e.g. 600',
+  })
+  ALPHASWARM_CREDENTIALS_RESOLVE_RATE_LIMIT = '600';
+
+  /** Unwrapped data keys kept in memory, so a resolve does not touch the key-encryption key; 0 turns the cache off. */
+  @Matches(/^\d{1,7}$/, {
+    message:
+      'ALPHASWARM_CREDENTIALS_DATA_KEY_CACHE_SIZE: must be a whole number of keys (0 or more), e.g. 10000',
+  })
+  ALPHASWARM_CREDENTIALS_DATA_KEY_CACHE_SIZE = '10000';
 }
 
 /** The names of every variable, in declaration order. */
