@@ -6,6 +6,7 @@ import { AuditDecisionBuffer } from './audit/decisions/audit-decision-buffer';
 import { AuditReadModule } from './audit-read/audit-read.module';
 import type { AppConfig } from './config/app-config';
 import { CoreModule } from './core/core.module';
+import { CredentialsModule } from './credentials/credentials.module';
 import type { DatabaseHandle } from './database/database';
 import { AuthenticationGuard } from './identity/authentication/authentication.guard';
 import { DECISION_SINK } from './identity/decisions/decision-sink';
@@ -82,6 +83,7 @@ export class AppModule {
         AuditReadModule,
         McpModule,
         InternalModule,
+        CredentialsModule,
         OperationsModule,
       ],
       providers: [...GLOBAL_GUARDS],

@@ -10,10 +10,12 @@ import { IdpConnection } from './tenancy/idp-connections/idp-connection.entity';
 import { IdpGroupMapping } from './tenancy/idp-group-mappings/idp-group-mapping.entity';
 import { Invite } from './tenancy/invites/invite.entity';
 import { AuditEvent } from './audit/ledger/audit-event.entity';
+import { BrokerCredential } from './credentials/broker-credentials/broker-credential.entity';
 import { CreateIdentityCore1764064800000 } from '../migrations/1764064800000-CreateIdentityCore';
 import { CreateAppRole1764150000000 } from '../migrations/1764150000000-CreateAppRole';
 import { CreateTenancy1764200000000 } from '../migrations/1764200000000-CreateTenancy';
 import { CreateSecurityAuditLedger1764400000000 } from '../migrations/1764400000000-CreateSecurityAuditLedger';
+import { CreateBrokerCredentials1764530000000 } from '../migrations/1764530000000-CreateBrokerCredentials';
 
 /** Every entity and migration, as classes (no globs: ts-jest and dist/ resolve them alike). */
 export const SCHEMA: DatabaseSchema = {
@@ -30,11 +32,13 @@ export const SCHEMA: DatabaseSchema = {
     IdpGroupMapping,
     Invite,
     AuditEvent,
+    BrokerCredential,
   ],
   migrations: [
     CreateIdentityCore1764064800000,
     CreateAppRole1764150000000,
     CreateTenancy1764200000000,
     CreateSecurityAuditLedger1764400000000,
+    CreateBrokerCredentials1764530000000,
   ],
 };

@@ -52,6 +52,10 @@ describe('route inventory', () => {
       open ? 'public' : requirements.join(' & '),
     ]);
     expect(routes).toEqual([
+      [
+        'DELETE /tenancy/orgs/:orgId/broker-credentials/:credentialId',
+        'scope:manage:broker_credentials & step-up & org',
+      ],
       ['DELETE /tenancy/orgs/:orgId/idp-connections/:connectionId', 'scope:admin:tenant & step-up & org'],
       ['DELETE /tenancy/orgs/:orgId/idp-group-mappings/:mappingId', 'scope:admin:tenant & step-up & org'],
       ['DELETE /tenancy/orgs/:orgId/invites/:inviteId', 'scope:admin:tenant & org'],
@@ -73,6 +77,8 @@ describe('route inventory', () => {
       ['GET /readyz', 'public'],
       ['GET /tenancy/orgs', 'authenticated'],
       ['GET /tenancy/orgs/:orgId', 'org'],
+      ['GET /tenancy/orgs/:orgId/broker-credentials', 'scope:manage:broker_credentials & org'],
+      ['GET /tenancy/orgs/:orgId/broker-credentials/:credentialId', 'scope:manage:broker_credentials & org'],
       ['GET /tenancy/orgs/:orgId/idp-connections', 'org'],
       ['GET /tenancy/orgs/:orgId/idp-connections/:connectionId', 'org'],
       ['GET /tenancy/orgs/:orgId/idp-group-mappings', 'org'],
@@ -95,10 +101,12 @@ describe('route inventory', () => {
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/labs/:labId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/projects/:projectId', 'scope:admin:tenant & org'],
+      ['POST /_internal/credentials/resolve', 'm2m-only'],
       ['POST /auth/local/login', 'public'],
       ['POST /oauth/token', 'public'],
       ['POST /tenancy/invites/accept', 'authenticated'],
       ['POST /tenancy/orgs', 'scope:admin:cluster'],
+      ['POST /tenancy/orgs/:orgId/broker-credentials', 'scope:manage:broker_credentials & step-up & org'],
       ['POST /tenancy/orgs/:orgId/idp-connections', 'scope:admin:tenant & step-up & org'],
       ['POST /tenancy/orgs/:orgId/idp-group-mappings', 'scope:admin:tenant & step-up & org'],
       ['POST /tenancy/orgs/:orgId/invites', 'scope:admin:tenant & step-up & org'],
@@ -107,6 +115,10 @@ describe('route inventory', () => {
       ['POST /tenancy/orgs/:orgId/workspaces', 'scope:admin:tenant & org'],
       ['POST /tenancy/orgs/:orgId/workspaces/:workspaceId/labs', 'scope:admin:tenant & org'],
       ['POST /tenancy/orgs/:orgId/workspaces/:workspaceId/projects', 'scope:admin:tenant & org'],
+      [
+        'PUT /tenancy/orgs/:orgId/broker-credentials/:credentialId',
+        'scope:manage:broker_credentials & step-up & org',
+      ],
       ['PUT /tenancy/orgs/:orgId/strategy', 'scope:admin:tenant & step-up & org'],
     ]);
   });

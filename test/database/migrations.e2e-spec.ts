@@ -16,6 +16,7 @@ describe('migrations', () => {
 
       await dataSource.runMigrations({ transaction: 'each' });
       expect(await tables()).toEqual([
+        'broker_credentials',
         'idp_connections',
         'idp_group_mappings',
         'invites',
@@ -37,7 +38,7 @@ describe('migrations', () => {
       expect(await tables()).toEqual([]);
 
       await dataSource.runMigrations({ transaction: 'each' });
-      expect(await tables()).toHaveLength(14);
+      expect(await tables()).toHaveLength(15);
       expect(await dataSource.showMigrations()).toBe(false); // nothing pending
 
       // What `typeorm migration:generate` would write: nothing, or the entities drifted from the migrations.
