@@ -11,11 +11,13 @@ import { IdpGroupMapping } from './tenancy/idp-group-mappings/idp-group-mapping.
 import { Invite } from './tenancy/invites/invite.entity';
 import { AuditEvent } from './audit/ledger/audit-event.entity';
 import { BrokerCredential } from './credentials/broker-credentials/broker-credential.entity';
+import { ServiceSecret } from './credentials/service-secrets/service-secret.entity';
 import { CreateIdentityCore1764064800000 } from '../migrations/1764064800000-CreateIdentityCore';
 import { CreateAppRole1764150000000 } from '../migrations/1764150000000-CreateAppRole';
 import { CreateTenancy1764200000000 } from '../migrations/1764200000000-CreateTenancy';
 import { CreateSecurityAuditLedger1764400000000 } from '../migrations/1764400000000-CreateSecurityAuditLedger';
 import { CreateBrokerCredentials1764530000000 } from '../migrations/1764530000000-CreateBrokerCredentials';
+import { CreateServiceSecrets1764530000001 } from '../migrations/1764530000001-CreateServiceSecrets';
 
 /** Every entity and migration, as classes (no globs: ts-jest and dist/ resolve them alike). */
 export const SCHEMA: DatabaseSchema = {
@@ -33,6 +35,7 @@ export const SCHEMA: DatabaseSchema = {
     Invite,
     AuditEvent,
     BrokerCredential,
+    ServiceSecret,
   ],
   migrations: [
     CreateIdentityCore1764064800000,
@@ -40,5 +43,6 @@ export const SCHEMA: DatabaseSchema = {
     CreateTenancy1764200000000,
     CreateSecurityAuditLedger1764400000000,
     CreateBrokerCredentials1764530000000,
+    CreateServiceSecrets1764530000001,
   ],
 };

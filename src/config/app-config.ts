@@ -110,6 +110,14 @@ export interface CredentialsConfig {
   readonly resolveRatePerMinute: number;
   /** Unwrapped data keys kept in memory; 0: every resolve unwraps. */
   readonly dataKeyCacheSize: number;
+  /**
+   * The service's own secrets as the environment gives them, read by CredentialResolver outside
+   * production only (in production they come from the encrypted store).
+   */
+  readonly serviceSecretsFromEnv: {
+    readonly auth0_mgmt_api_client_secret?: string;
+    readonly agent_broker_client_secret?: string;
+  };
 }
 
 /** A configuration problem, as one line: the variable, what is wrong, and the fix. */
@@ -493,6 +501,10 @@ function credentialsConfig(env: Env, nodeEnv: NodeEnv): CredentialsConfig {
     ),
     resolveRatePerMinute: int(env.ALPHASWARM_CREDENTIALS_RESOLVE_RATE_LIMIT),
     dataKeyCacheSize: int(env.ALPHASWARM_CREDENTIALS_DATA_KEY_CACHE_SIZE),
+    serviceSecretsFromEnv: {
+      auth0_mgmt_api_client_secret: env.ALPHASWARM_AUTH0_MGMT_API_CLIENT_SECRET,
+      agent_broker_client_secret: env.ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET,
+    },
   };
 }
 

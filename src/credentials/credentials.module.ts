@@ -8,6 +8,7 @@ import { keyWrapperProvider } from './envelope/key-wrapper.provider';
 import { CredentialResolverController } from './resolver/credential-resolver.controller';
 import { CredentialResolverService } from './resolver/credential-resolver.service';
 import { ResolveRateLimit } from './resolver/resolve-rate-limit';
+import { CredentialResolver } from './service-secrets/credential-resolver';
 
 /**
  * Credentials (docs/credentials.md): BYOK broker credentials per organization, envelope-encrypted under
@@ -23,6 +24,9 @@ import { ResolveRateLimit } from './resolver/resolve-rate-limit';
     BrokerCredentialsService,
     CredentialResolverService,
     ResolveRateLimit,
+    CredentialResolver,
   ],
+  // For the modules that need the service's own secrets (the Auth0 Management API client, the agent broker).
+  exports: [CredentialResolver],
 })
 export class CredentialsModule {}

@@ -28,6 +28,7 @@ describe('migrations', () => {
         'security_audit_chain_heads',
         'security_audit_checkpoints',
         'security_audit_events',
+        'service_secrets',
         'teams',
         'users',
         'workspaces',
@@ -38,7 +39,7 @@ describe('migrations', () => {
       expect(await tables()).toEqual([]);
 
       await dataSource.runMigrations({ transaction: 'each' });
-      expect(await tables()).toHaveLength(15);
+      expect(await tables()).toHaveLength(16);
       expect(await dataSource.showMigrations()).toBe(false); // nothing pending
 
       // What `typeorm migration:generate` would write: nothing, or the entities drifted from the migrations.

@@ -9,8 +9,8 @@ import { KEY_WRAPPER, type KeyWrapper } from './key-wrapper';
 
 /** What a sealed secret is bound to: opening it as anything else fails. */
 export interface SecretBinding {
-  readonly purpose: 'broker_credential' | 'oauth_connection';
-  /** The organization (broker credential) or the user (OAuth connection) the row belongs to. */
+  readonly purpose: 'broker_credential' | 'oauth_connection' | 'service_secret';
+  /** The organization (broker credential), the user (OAuth connection) or `service` (its own secrets). */
   readonly ownerId: string;
   readonly recordId: string;
   /** The broker kind or the OAuth provider. */
