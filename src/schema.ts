@@ -12,12 +12,14 @@ import { Invite } from './tenancy/invites/invite.entity';
 import { AuditEvent } from './audit/ledger/audit-event.entity';
 import { BrokerCredential } from './credentials/broker-credentials/broker-credential.entity';
 import { ServiceSecret } from './credentials/service-secrets/service-secret.entity';
+import { OAuthAuthorization, OAuthConnection } from './credentials/oauth-connections/oauth-connection.entity';
 import { CreateIdentityCore1764064800000 } from '../migrations/1764064800000-CreateIdentityCore';
 import { CreateAppRole1764150000000 } from '../migrations/1764150000000-CreateAppRole';
 import { CreateTenancy1764200000000 } from '../migrations/1764200000000-CreateTenancy';
 import { CreateSecurityAuditLedger1764400000000 } from '../migrations/1764400000000-CreateSecurityAuditLedger';
 import { CreateBrokerCredentials1764530000000 } from '../migrations/1764530000000-CreateBrokerCredentials';
 import { CreateServiceSecrets1764530000001 } from '../migrations/1764530000001-CreateServiceSecrets';
+import { CreateOAuthConnections1764530000002 } from '../migrations/1764530000002-CreateOAuthConnections';
 
 /** Every entity and migration, as classes (no globs: ts-jest and dist/ resolve them alike). */
 export const SCHEMA: DatabaseSchema = {
@@ -36,6 +38,8 @@ export const SCHEMA: DatabaseSchema = {
     AuditEvent,
     BrokerCredential,
     ServiceSecret,
+    OAuthConnection,
+    OAuthAuthorization,
   ],
   migrations: [
     CreateIdentityCore1764064800000,
@@ -44,5 +48,6 @@ export const SCHEMA: DatabaseSchema = {
     CreateSecurityAuditLedger1764400000000,
     CreateBrokerCredentials1764530000000,
     CreateServiceSecrets1764530000001,
+    CreateOAuthConnections1764530000002,
   ],
 };

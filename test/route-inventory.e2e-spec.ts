@@ -52,6 +52,7 @@ describe('route inventory', () => {
       open ? 'public' : requirements.join(' & '),
     ]);
     expect(routes).toEqual([
+      ['DELETE /me/oauth-connections/:provider', 'authenticated'],
       [
         'DELETE /tenancy/orgs/:orgId/broker-credentials/:credentialId',
         'scope:manage:broker_credentials & step-up & org',
@@ -73,6 +74,9 @@ describe('route inventory', () => {
       ['GET /auth/config', 'public'],
       ['GET /auth/whoami', 'authenticated'],
       ['GET /healthz', 'public'],
+      ['GET /me/oauth-connections', 'authenticated'],
+      ['GET /me/oauth-connections/:provider/callback', 'authenticated'],
+      ['GET /me/oauth-connections/providers', 'authenticated'],
       ['GET /metrics', 'public'],
       ['GET /readyz', 'public'],
       ['GET /tenancy/orgs', 'authenticated'],
@@ -101,8 +105,10 @@ describe('route inventory', () => {
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/labs/:labId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/projects/:projectId', 'scope:admin:tenant & org'],
+      ['POST /_internal/credentials/oauth-connections/resolve', 'm2m-only'],
       ['POST /_internal/credentials/resolve', 'm2m-only'],
       ['POST /auth/local/login', 'public'],
+      ['POST /me/oauth-connections/:provider/start', 'authenticated'],
       ['POST /oauth/token', 'public'],
       ['POST /tenancy/invites/accept', 'authenticated'],
       ['POST /tenancy/orgs', 'scope:admin:cluster'],

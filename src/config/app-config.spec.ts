@@ -552,3 +552,48 @@ describe('credential store variables', () => {
     );
   });
 });
+
+describe('per-user OAuth connection variables', () => {
+  it('are no longer refused as unimplemented, and need the redirect URI when enabled', () => {
+    expect(refusalOf({ ALPHASWARM_USER_OAUTH_ENABLED: 'true' }).message).toMatch(
+      /^ALPHASWARM_USER_OAUTH_REDIRECT_URI: required with ALPHASWARM_USER_OAUTH_ENABLED=true/,
+    );
+    const config = loadConfig({
+      ALPHASWARM_USER_OAUTH_ENABLED: 'true',
+      ALPHASWARM_USER_OAUTH_REDIRECT_URI: 'https://app.example.com/oauth/callback',
+      ALPHASWARM_USER_OAUTH_GOOGLE_CLIENT_ID: 'g-id',
+      ALPHASWARM_USER_OAUTH_GOOGLE_CLIENT_SECRET: 'g-secret',
+    });
+    expect(config.credentials.userOAuth).toMatchObject({
+      enabled: true,
+      clients: { google: { clientId: 'g-id', clientSecret: 'g-secret' } },
+      generic: undefined,
+    });
+  });
+
+  it('refuses half a client pair and a generic provider without its issuer', () => {
+    expect(refusalOf({ ALPHASWARM_USER_OAUTH_GITHUB_CLIENT_ID: 'id' }).variable).toBe(
+      'ALPHASWARM_USER_OAUTH_GITHUB_CLIENT_SECRET',
+    );
+    expect(
+      refusalOf({
+        ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_ID: 'id',
+        ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_SECRET: 's',
+      }).variable,
+    ).toBe('ALPHASWARM_USER_OAUTH_GENERIC_ISSUER');
+  });
+
+  it('refuses plain http for the redirect URI and the generic issuer in production', () => {
+    expect(
+      refusalOf({ ...PRODUCTION, ALPHASWARM_USER_OAUTH_REDIRECT_URI: 'http://app.example.com/cb' }).variable,
+    ).toBe('ALPHASWARM_USER_OAUTH_REDIRECT_URI');
+    expect(
+      refusalOf({
+        ...PRODUCTION,
+        ALPHASWARM_USER_OAUTH_GENERIC_ISSUER: 'http://idp.example.com',
+        ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_ID: 'id',
+        ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_SECRET: 's',
+      }).variable,
+    ).toBe('ALPHASWARM_USER_OAUTH_GENERIC_ISSUER');
+  });
+});

@@ -118,6 +118,25 @@ export interface CredentialsConfig {
     readonly auth0_mgmt_api_client_secret?: string;
     readonly agent_broker_client_secret?: string;
   };
+  readonly userOAuth: UserOAuthConfig;
+}
+
+/** The default providers of per-user OAuth connections (docs/credentials.md). */
+export const USER_OAUTH_PROVIDERS = ['github', 'google', 'microsoft', 'slack', 'notion'] as const;
+export type UserOAuthProviderId = (typeof USER_OAUTH_PROVIDERS)[number] | 'generic';
+
+export interface OAuthClientConfig {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+export interface UserOAuthConfig {
+  readonly enabled: boolean;
+  readonly redirectUri?: string;
+  readonly stateTtlSeconds: number;
+  /** The default providers whose client id and secret are configured. */
+  readonly clients: Readonly<Partial<Record<(typeof USER_OAUTH_PROVIDERS)[number], OAuthClientConfig>>>;
+  readonly generic?: OAuthClientConfig & { readonly issuer: string; readonly scopes: string };
 }
 
 /** A configuration problem, as one line: the variable, what is wrong, and the fix. */
@@ -344,7 +363,6 @@ function refuseUnimplemented(env: Env): void {
     ['ALPHASWARM_DPOP_ENFORCEMENT_ENABLED', 'per-route DPoP enforcement'],
     ['ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED', 'delegated agent token exchange'],
     ['ALPHASWARM_AUTH_MSAL_B2B_ENABLED', 'the legacy Entra MSAL B2B path'],
-    ['ALPHASWARM_USER_OAUTH_ENABLED', 'the per-user OAuth wizard'],
   ];
   for (const [variable, feature] of flags) {
     if (bool(env[variable] as string)) throw notYet(variable, feature);
@@ -505,6 +523,65 @@ function credentialsConfig(env: Env, nodeEnv: NodeEnv): CredentialsConfig {
       auth0_mgmt_api_client_secret: env.ALPHASWARM_AUTH0_MGMT_API_CLIENT_SECRET,
       agent_broker_client_secret: env.ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET,
     },
+    userOAuth: userOAuthConfig(env, nodeEnv),
+  };
+}
+
+function userOAuthConfig(env: Env, nodeEnv: NodeEnv): UserOAuthConfig {
+  const enabled = bool(env.ALPHASWARM_USER_OAUTH_ENABLED);
+  const redirectUri = env.ALPHASWARM_USER_OAUTH_REDIRECT_URI;
+  if (enabled && redirectUri === undefined) {
+    throw new ConfigError(
+      'ALPHASWARM_USER_OAUTH_REDIRECT_URI',
+      'required with ALPHASWARM_USER_OAUTH_ENABLED=true; set it to the app page registered at each provider, e.g. https://app.example.com/oauth/callback',
+    );
+  }
+  const production = nodeEnv === 'production';
+  if (production && redirectUri !== undefined && !secureUrl(redirectUri)) {
+    throw new ConfigError(
+      'ALPHASWARM_USER_OAUTH_REDIRECT_URI',
+      'must be an https:// URL with NODE_ENV=production',
+    );
+  }
+  const pair = (prefix: string): OAuthClientConfig | undefined => {
+    const record = env as unknown as Record<string, string | undefined>;
+    const clientId = record[`${prefix}_CLIENT_ID`];
+    const clientSecret = record[`${prefix}_CLIENT_SECRET`];
+    if (clientId === undefined && clientSecret === undefined) return undefined;
+    if (clientId === undefined || clientSecret === undefined) {
+      const missing = clientId === undefined ? `${prefix}_CLIENT_ID` : `${prefix}_CLIENT_SECRET`;
+      throw new ConfigError(missing, `required with the other half of the pair; set both or neither`);
+    }
+    return { clientId, clientSecret };
+  };
+  const clients: Partial<Record<(typeof USER_OAUTH_PROVIDERS)[number], OAuthClientConfig>> = {};
+  for (const provider of USER_OAUTH_PROVIDERS) {
+    const client = pair(`ALPHASWARM_USER_OAUTH_${provider.toUpperCase()}`);
+    if (client) clients[provider] = client;
+  }
+  const genericClient = pair('ALPHASWARM_USER_OAUTH_GENERIC');
+  const issuer = env.ALPHASWARM_USER_OAUTH_GENERIC_ISSUER;
+  if ((genericClient === undefined) !== (issuer === undefined)) {
+    throw new ConfigError(
+      'ALPHASWARM_USER_OAUTH_GENERIC_ISSUER',
+      'the generic provider needs its issuer, client id and client secret together; set all three or none',
+    );
+  }
+  if (production && issuer !== undefined && !secureUrl(issuer)) {
+    throw new ConfigError(
+      'ALPHASWARM_USER_OAUTH_GENERIC_ISSUER',
+      'must be an https:// URL with NODE_ENV=production',
+    );
+  }
+  return {
+    enabled,
+    redirectUri,
+    stateTtlSeconds: int(env.ALPHASWARM_USER_OAUTH_STATE_TTL_SECONDS),
+    clients,
+    generic:
+      genericClient && issuer
+        ? { ...genericClient, issuer, scopes: env.ALPHASWARM_USER_OAUTH_GENERIC_SCOPES }
+        : undefined,
   };
 }
 

@@ -230,7 +230,8 @@ export class Env {
   @IsIn(['off', 'strict'], oneOf('ALPHASWARM_MCP_REQUIRE_RFC8707', ['off', 'strict']))
   ALPHASWARM_MCP_REQUIRE_RFC8707 = 'off';
 
-  // ── Per-user OAuth wizard (not implemented: `true` is refused) ───────────────────────────
+  // ── Per-user OAuth connections (docs/credentials.md) ─────────────────────────────────────
+  /** `/me/oauth-connections`: people connect their own accounts at OAuth providers. */
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_USER_OAUTH_ENABLED', BOOLEAN))
   ALPHASWARM_USER_OAUTH_ENABLED = 'false';
 
@@ -281,6 +282,43 @@ export class Env {
       'ALPHASWARM_CREDENTIALS_DATA_KEY_CACHE_SIZE: must be a whole number of keys (0 or more), e.g. 10000',
   })
   ALPHASWARM_CREDENTIALS_DATA_KEY_CACHE_SIZE = '10000';
+
+  /** The redirect URI registered at every provider: the app page that relays `code` and `state` to the callback route. Required with ALPHASWARM_USER_OAUTH_ENABLED=true. */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_USER_OAUTH_REDIRECT_URI'))
+  ALPHASWARM_USER_OAUTH_REDIRECT_URI?: string = undefined;
+
+  /** How long a started connection (its `state` and PKCE verifier) may be completed. */
+  @Matches(/^[1-9]\d{0,4}$/, {
+    message:
+      'ALPHASWARM_USER_OAUTH_STATE_TTL_SECONDS: must be a whole number of seconds (1 or more), e.g. 600',
+  })
+  ALPHASWARM_USER_OAUTH_STATE_TTL_SECONDS = '600';
+
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_GITHUB_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_GITHUB_CLIENT_SECRET?: string = undefined;
+
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_GOOGLE_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_GOOGLE_CLIENT_SECRET?: string = undefined;
+
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_MICROSOFT_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_MICROSOFT_CLIENT_SECRET?: string = undefined;
+
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_SLACK_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_SLACK_CLIENT_SECRET?: string = undefined;
+
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_NOTION_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_NOTION_CLIENT_SECRET?: string = undefined;
+
+  /** A further provider found by discovery (OIDC or RFC 8414 metadata), offered as `generic`. */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_USER_OAUTH_GENERIC_ISSUER'))
+  ALPHASWARM_USER_OAUTH_GENERIC_ISSUER?: string = undefined;
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_SECRET?: string = undefined;
+  /** Scopes asked of the generic provider (space-separated). */
+  @MaxLength(1024)
+  ALPHASWARM_USER_OAUTH_GENERIC_SCOPES = 'openid offline_access';
 }
 
 /** The names of every variable, in declaration order. */

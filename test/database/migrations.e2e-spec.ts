@@ -23,6 +23,8 @@ describe('migrations', () => {
         'labs',
         'local_signing_keys',
         'memberships',
+        'oauth_authorizations',
+        'oauth_connections',
         'organizations',
         'projects',
         'security_audit_chain_heads',
@@ -39,7 +41,7 @@ describe('migrations', () => {
       expect(await tables()).toEqual([]);
 
       await dataSource.runMigrations({ transaction: 'each' });
-      expect(await tables()).toHaveLength(16);
+      expect(await tables()).toHaveLength(18);
       expect(await dataSource.showMigrations()).toBe(false); // nothing pending
 
       // What `typeorm migration:generate` would write: nothing, or the entities drifted from the migrations.
