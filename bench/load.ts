@@ -12,6 +12,9 @@ export interface LoadParams {
   readonly alternateHeaders?: Record<string, string>;
   /** One request per token, each token sent exactly once (the run lasts `tokens.length` requests). */
   readonly tokens?: readonly string[];
+  /** GET unless told (the credential resolver takes a POST with a JSON body). */
+  readonly method?: 'GET' | 'POST';
+  readonly body?: string;
 }
 
 /** What this process prints on stdout (JSON, one line). */
@@ -43,6 +46,8 @@ async function main(): Promise<void> {
     url: params.url,
     connections: params.connections,
     headers: params.headers,
+    method: params.method ?? 'GET',
+    body: params.body,
   };
   if (params.tokens) {
     process.stdout.write(

@@ -40,6 +40,8 @@ const LEDGER_SECONDS = 5;
 const BAD_TOKEN = { authorization: 'Bearer not-a-token' };
 const INVITE_SECRET = randomBytes(32).toString('hex');
 const CREDENTIALS_KEKS = `bench:${randomBytes(32).toString('base64')}`;
+/** The M2M client (r) resolves as. */
+const RESOLVER_CLIENT = 'bench-trading';
 
 interface Phase {
   readonly label: string;
@@ -138,7 +140,8 @@ async function main(): Promise<number> {
     // GC) then hits rounds, not phases, and each ratio is the median of its per-round ratios, taken from
     // measurements seconds apart.
     const orgId = await seedMembership(BENCH_SUBJECT);
-    log(`(a), (i), (b), (h), (e), (d) and (z) in ${ROUNDS} rounds of ${ROUND} s each`);
+    const resolve = await seedBrokerCredential(base, issuer);
+    log(`(a), (i), (b), (h), (e), (r), (d) and (z) in ${ROUNDS} rounds of ${ROUND} s each`);
     const rotation = await interleaved(loadCpu, [
       { label: '(a) service: /bench/public, no token', url: `${base}/bench/public`, server: service },
       // (i) The public route with (b)'s Authorization header, which it ignores: what carrying and parsing
@@ -171,6 +174,18 @@ async function main(): Promise<number> {
         label: '(e) service: @OrgScoped + scope, reused token',
         url: `${base}/bench/orgs/${orgId}/scoped`,
         headers: bearer,
+        server: service,
+      },
+      // (r) The credential resolver, as the trading service calls it: an M2M token, one broker credential,
+      // its data key in the cache after the first request (so no request touches the key-encryption
+      // key), a ledger row per resolve and the per-client limit in Redis. Against (b): what opening a
+      // secret and auditing it cost beyond a scope check.
+      {
+        label: '(r) service: credential resolve, warm keys',
+        url: `${base}/_internal/credentials/resolve`,
+        method: 'POST',
+        body: resolve.body,
+        headers: resolve.headers,
         server: service,
       },
       {
@@ -308,6 +323,8 @@ async function main(): Promise<number> {
 interface Target {
   readonly label: string;
   readonly url: string;
+  readonly method?: 'GET' | 'POST';
+  readonly body?: string;
   readonly headers?: Record<string, string>;
   readonly alternateHeaders?: Record<string, string>;
   readonly server: Server;
@@ -328,6 +345,8 @@ async function interleaved(
     runLoad(
       {
         url: target.url,
+        method: target.method,
+        body: target.body,
         headers: target.headers,
         alternateHeaders: target.alternateHeaders,
         connections: CONNECTIONS,
@@ -441,6 +460,11 @@ function report(
     ['(b)/(d)  reused token vs baseline', roundRatio('(b)', '(d)') ?? b.rps / d.rps, 5],
     ['(c)/(d)  new token each vs baseline', freshVsBaseline, 5],
     ['(e)/(b)  @OrgScoped vs @RequireScope', roundRatio('(e)', '(b)') ?? e.rps / b.rps, 0.85],
+    [
+      '(r)/(b)  credential resolve (warm keys) vs reused token',
+      roundRatio('(r)', '(b)') ?? Number.NaN,
+      undefined,
+    ],
   ];
   for (const [name, value, target] of ratios) {
     lines.push(
@@ -514,6 +538,9 @@ function serviceEnv(port: number, issuerUrl: string): Record<string, string> {
     ALPHASWARM_TENANCY_INVITE_SECRET: INVITE_SECRET,
     // Production requires the credential store's key-encryption key too (one per run).
     ALPHASWARM_CREDENTIALS_KEKS: CREDENTIALS_KEKS,
+    ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS: RESOLVER_CLIENT,
+    // The bench measures the resolver, not its limit.
+    ALPHASWARM_CREDENTIALS_RESOLVE_RATE_LIMIT: '9999999',
   };
 }
 
@@ -646,3 +673,57 @@ main().then(
     process.exit(1);
   },
 );
+
+/**
+ * One Alpaca credential in an organization of its own, created through the API by an admin after MFA
+ * (so it is sealed as in production), and what (r) sends to resolve it.
+ */
+async function seedBrokerCredential(
+  base: string,
+  issuer: BenchIssuer,
+): Promise<{ body: string; headers: Record<string, string> }> {
+  const admin = 'auth0|bench-credentials-admin';
+  const client = new Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  let orgId: string;
+  try {
+    const { rows } = await client.query<{ id: string }>(
+      `WITH org AS (INSERT INTO organizations (kind, name) VALUES ('personal', 'bench credentials') RETURNING id),
+            usr AS (INSERT INTO users (sub) VALUES ($1) RETURNING id)
+       INSERT INTO memberships (user_id, org_id, scope_kind, scope_id, role, source)
+       SELECT usr.id, org.id, 'organization', org.id, 'owner', 'manual' FROM usr, org RETURNING org_id AS id`,
+      [admin],
+    );
+    orgId = rows[0].id;
+  } finally {
+    await client.end();
+  }
+  const token = await issuer.tokenWith({
+    sub: admin,
+    permissions: ['manage:broker_credentials'],
+    amr: ['pwd', 'mfa'],
+    auth_time: Math.floor(Date.now() / 1000),
+  });
+  const created = await fetch(`${base}/tenancy/orgs/${orgId}/broker-credentials`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'bench-paper',
+      kind: 'alpaca',
+      environment: 'paper',
+      secret: { key_id: 'PKBENCH0000000000001', secret_key: randomBytes(30).toString('base64url') },
+    }),
+  });
+  if (created.status !== 201) throw new StartError(`the bench credential was refused (${created.status})`);
+  const { id } = (await created.json()) as { id: string };
+  const m2m = await issuer.tokenWith({
+    sub: `${RESOLVER_CLIENT}@clients`,
+    azp: RESOLVER_CLIENT,
+    gty: 'client-credentials',
+    permissions: [],
+  });
+  return {
+    body: JSON.stringify({ org_id: orgId, credential_id: id }),
+    headers: { authorization: `Bearer ${m2m}`, 'content-type': 'application/json' },
+  };
+}

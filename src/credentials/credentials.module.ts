@@ -10,6 +10,7 @@ import { OAuthConnectionsService } from './oauth-connections/oauth-connections.s
 import { OAuthProviders } from './oauth-connections/oauth-providers';
 import { CredentialResolverController } from './resolver/credential-resolver.controller';
 import { CredentialResolverService } from './resolver/credential-resolver.service';
+import { ResolveAudit } from './resolver/resolve-audit';
 import { ResolveRateLimit } from './resolver/resolve-rate-limit';
 import { CredentialResolver } from './service-secrets/credential-resolver';
 
@@ -28,6 +29,7 @@ import { CredentialResolver } from './service-secrets/credential-resolver';
     BrokerCredentialsService,
     CredentialResolverService,
     ResolveRateLimit,
+    ResolveAudit,
     CredentialResolver,
     OAuthProviders,
     OAuthConnectionsService,
