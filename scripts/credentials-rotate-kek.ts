@@ -8,7 +8,9 @@
  * configured key (listed by table and id), 2 when it could not run (configuration, database).
  */
 import 'reflect-metadata';
+import Redis from 'ioredis';
 import { ConfigError, loadConfig } from '../src/config/app-config';
+import { dataKeyChannel } from '../src/credentials/envelope/data-key-invalidation';
 import { CredentialCipher } from '../src/credentials/envelope/credential-cipher';
 import { kekSetOf } from '../src/credentials/envelope/key-wrapper.provider';
 import { LocalKeyring } from '../src/credentials/envelope/local-keyring';
@@ -53,6 +55,17 @@ async function main(): Promise<void> {
       `credentials: ${report.rewrapped} data key(s) re-wrapped under ${report.activeKekId}; ${report.unreadable.length} unreadable\n`,
     );
     await database.close();
+    if (config.redis.url) {
+      // Tell the running instances to drop their cached data keys (docs/credentials.md).
+      const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+      redis.on('error', () => undefined);
+      await redis
+        .publish(dataKeyChannel(config.jobs.queuePrefix), report.activeKekId)
+        .catch(() =>
+          process.stderr.write('could not tell the instances to drop their data-key caches (Redis)\n'),
+        );
+      redis.disconnect();
+    }
     process.exit(report.unreadable.length === 0 ? 0 : 1);
   } catch (error) {
     await database.close().catch(() => undefined);

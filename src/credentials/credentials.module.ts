@@ -4,6 +4,7 @@ import { BrokerCredentialsController } from './broker-credentials/broker-credent
 import { BrokerCredentialsService } from './broker-credentials/broker-credentials.service';
 import { CredentialsAudit } from './credentials-audit';
 import { CredentialCipher } from './envelope/credential-cipher';
+import { DataKeyInvalidation } from './envelope/data-key-invalidation';
 import { keyWrapperProvider } from './envelope/key-wrapper.provider';
 import { OAuthConnectionsController } from './oauth-connections/oauth-connections.controller';
 import { OAuthConnectionsService } from './oauth-connections/oauth-connections.service';
@@ -25,6 +26,7 @@ import { CredentialResolver } from './service-secrets/credential-resolver';
   providers: [
     keyWrapperProvider,
     CredentialCipher,
+    DataKeyInvalidation,
     CredentialsAudit,
     BrokerCredentialsService,
     CredentialResolverService,

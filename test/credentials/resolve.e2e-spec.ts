@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { sample, startTestApp, type TestApp } from '../support/app';
+import { CredentialCipher } from '../../src/credentials/envelope/credential-cipher';
+import { startTestApp, type TestApp } from '../support/app';
 import { TestIssuer } from '../support/issuer';
 import { Tenants } from '../support/tenancy';
 import { reasonOf } from '../support/tenancy-admin';
@@ -8,6 +9,7 @@ import { waitFor } from '../support/wait';
 import {
   alpacaSecret,
   client,
+  counter,
   credentialAdmin,
   credentialsEnv,
   kek,
@@ -215,11 +217,13 @@ describe('credential resolver', () => {
 
   it('does not touch the key-encryption key on warm resolves', async () => {
     const { orgId, credential } = await stored();
-    const unwraps = async () =>
-      sample(await t.metrics(), 'alphaswarm_credentials_data_key_unwraps_total', {});
+    const unwraps = async () => counter(await t.metrics(), 'alphaswarm_credentials_data_key_unwraps_total');
     const body = { org_id: orgId, credential_id: credential.id };
+    t.app.get(CredentialCipher).forgetDataKeys();
+    const cold = await unwraps();
     expect((await resolveAs(m2mClaims(), body)).status).toBe(200);
     const before = await unwraps();
+    expect(before).toBe(cold + 1); // the first resolve unwrapped once
     for (let i = 0; i < 5; i += 1) expect((await resolveAs(m2mClaims(), body)).status).toBe(200);
     expect(await unwraps()).toBe(before);
   });

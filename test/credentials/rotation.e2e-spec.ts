@@ -11,7 +11,7 @@ import { ROOT, runToExit } from '../support/process';
 import { REDIS_URL } from '../support/services';
 import { Tenants } from '../support/tenancy';
 import { waitFor } from '../support/wait';
-import { alpacaSecret, client, credentialAdmin, credentialsEnv, kek, m2mClaims } from './support';
+import { alpacaSecret, client, counter, credentialAdmin, credentialsEnv, kek, m2mClaims } from './support';
 
 interface Stored {
   orgId: string;
@@ -170,5 +170,50 @@ describe('key-encryption key rotation', () => {
     const noKeys = await runToExit({ NODE_ENV: 'test', DATABASE_URL: database.url }, { script });
     expect(noKeys.code).toBe(2);
     expect(noKeys.stderr).toMatch(/no key-encryption keys configured/);
+  });
+
+  it('tells running instances over Redis to drop their cached data keys when it finishes', async () => {
+    const own = await scratchDatabase();
+    const keys = kek('k9');
+    const prefix = `rotation-${Date.now()}`;
+    const env = {
+      ...credentialsEnv(issuer, keys, { ALPHASWARM_JOBS_QUEUE_PREFIX: prefix }),
+      DATABASE_URL: own.url,
+    };
+    const app = await startTestApp(env);
+    try {
+      const [credential] = await create(app, 1);
+      const unwraps = async () =>
+        counter(await app.metrics(), 'alphaswarm_credentials_data_key_unwraps_total');
+      // Sealing cached the data key: resolves do not unwrap.
+      expect((await resolve(app, credential)).status).toBe(200);
+      const before = await unwraps();
+      expect((await resolve(app, credential)).status).toBe(200);
+      expect(await unwraps()).toBe(before);
+
+      // Nothing to re-wrap (the row is under the active key already), but the instances are told.
+      const script = join(ROOT, 'dist', 'scripts', 'credentials-rotate-kek.js');
+      const run = await runToExit(
+        {
+          NODE_ENV: 'test',
+          DATABASE_URL: own.url,
+          REDIS_URL,
+          ALPHASWARM_JOBS_QUEUE_PREFIX: prefix,
+          ALPHASWARM_CREDENTIALS_KEKS: keys,
+        },
+        { script },
+      );
+      expect([run.code, run.stdout.trim()]).toEqual([
+        0,
+        'credentials: 0 data key(s) re-wrapped under k9; 0 unreadable',
+      ]);
+      await waitFor(
+        async () => (await resolve(app, credential)).status === 200 && (await unwraps()) > before,
+        { timeoutMs: 10_000, what: 'a resolve that unwraps again (the cache dropped)' },
+      );
+    } finally {
+      await app.close();
+      await own.drop();
+    }
   });
 });

@@ -75,3 +75,10 @@ export function client(t: TestApp, token: string) {
     delete: (path: string) => t.http().delete(path).set(auth),
   };
 }
+
+/** The value of a counter without labels in Prometheus text (`sample` of test/support/app.ts reads labelled ones). */
+export function counter(metrics: string, name: string): number {
+  const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  if (line === undefined) throw new Error(`no ${name} in the metrics`);
+  return Number(line.slice(name.length + 1));
+}
