@@ -68,9 +68,9 @@ export class BenchIssuer {
     return `${this.url}.well-known/jwks.json`;
   }
 
-  /** One valid access token carrying `read:portfolio`, valid for an hour. */
-  token(): Promise<string> {
-    return new SignJWT(accessTokenClaims(this.url, randomUUID()))
+  /** One valid access token carrying `read:portfolio`, valid for an hour (plus `claims`, e.g. a `cnf`). */
+  token(claims: Record<string, unknown> = {}): Promise<string> {
+    return new SignJWT({ ...accessTokenClaims(this.url, randomUUID()), ...claims })
       .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'at+jwt' })
       .sign(this.privateKey);
   }

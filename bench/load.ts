@@ -12,9 +12,13 @@ export interface LoadParams {
   readonly alternateHeaders?: Record<string, string>;
   /** One request per token, each token sent exactly once (the run lasts `tokens.length` requests). */
   readonly tokens?: readonly string[];
-  /** GET unless told (the credential resolver takes a POST with a JSON body). */
+  /** `GET` unless said (the edge's JSON form is a POST with a body). */
   readonly method?: 'GET' | 'POST';
   readonly body?: string;
+  /** `Authorization: DPoP <token>` with one proof per request, each sent exactly once. */
+  readonly dpop?: { readonly token: string; readonly proofs: readonly string[] };
+  /** With `headers`: exactly this many requests, by the same client loop as `tokens` and `dpop`. */
+  readonly requests?: number;
 }
 
 /** What this process prints on stdout (JSON, one line). */
@@ -46,12 +50,13 @@ async function main(): Promise<void> {
     url: params.url,
     connections: params.connections,
     headers: params.headers,
-    method: params.method ?? 'GET',
-    body: params.body,
+    // autocannon refuses an explicit `undefined` method.
+    ...(params.method ? { method: params.method, body: params.body } : {}),
   };
-  if (params.tokens) {
+  const perRequest = perRequestHeaders(params);
+  if (perRequest) {
     process.stdout.write(
-      `${JSON.stringify(await eachTokenOnce(params.url, params.connections, params.tokens))}\n`,
+      `${JSON.stringify(await eachRequestOnce(params.url, params.connections, perRequest.count, perRequest.headersOf))}\n`,
     );
     return;
   }
@@ -87,16 +92,31 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(output)}\n`);
 }
 
+/** The headers of request `i` of a counted run (`tokens`, `dpop` or `requests`), or undefined for a timed one. */
+function perRequestHeaders(
+  params: LoadParams,
+): { count: number; headersOf: (i: number) => Record<string, string> } | undefined {
+  const { tokens, dpop, requests, headers } = params;
+  if (tokens) return { count: tokens.length, headersOf: (i) => ({ authorization: `Bearer ${tokens[i]}` }) };
+  if (dpop) {
+    const authorization = `DPoP ${dpop.token}`;
+    return { count: dpop.proofs.length, headersOf: (i) => ({ authorization, dpop: dpop.proofs[i] }) };
+  }
+  if (requests !== undefined) return { count: requests, headersOf: () => headers ?? {} };
+  return undefined;
+}
+
 /**
- * One request per token, each token sent exactly once, over `connections` keep-alive sockets. Not
+ * `count` requests, each with its own headers, over `connections` keep-alive sockets. Not
  * autocannon: its per-request `setupRequest` path tops out near 2,400 requests/s on one core even
  * against a server that does nothing (measured here), which would have measured the load generator
  * instead of the service. A plain node:http client loop reaches about 7,000/s on the same core.
  */
-async function eachTokenOnce(
+async function eachRequestOnce(
   url: string,
   connections: number,
-  tokens: readonly string[],
+  count: number,
+  headersOf: (i: number) => Record<string, string>,
 ): Promise<LoadResult> {
   const target = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
@@ -104,7 +124,7 @@ async function eachTokenOnce(
   const statuses: Record<string, number> = {};
   let next = 0;
   let errors = 0;
-  const send = (token: string) =>
+  const send = (headers: Record<string, string>) =>
     new Promise<void>((resolve) => {
       const started = process.hrtime.bigint();
       const request = http.request(
@@ -113,7 +133,7 @@ async function eachTokenOnce(
           port: target.port,
           path: target.pathname,
           agent,
-          headers: { authorization: `Bearer ${token}` },
+          headers,
         },
         (response) => {
           response.resume();
@@ -132,7 +152,7 @@ async function eachTokenOnce(
       request.end();
     });
   const worker = async (): Promise<void> => {
-    while (next < tokens.length) await send(tokens[next++]);
+    while (next < count) await send(headersOf(next++));
   };
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
+import type { GrpcLoadParams } from './grpc-load';
 import type { LoadParams, LoadResult } from './load';
 
 /** Thrown when a child process does not come up: the bench then exits 1. */
@@ -113,7 +114,16 @@ export class Server {
 
 /** Runs one autocannon run in its own process (load.js) and returns what it measured. */
 export function runLoad(params: LoadParams, cpu: number | undefined): Promise<LoadResult> {
-  const [command, args] = nodeCommand('load.js', cpu);
+  return runLoadScript('load.js', params, cpu);
+}
+
+/** Runs one gRPC Check load run in its own process (grpc-load.js). */
+export function runGrpcLoad(params: GrpcLoadParams, cpu: number | undefined): Promise<LoadResult> {
+  return runLoadScript('grpc-load.js', params, cpu);
+}
+
+function runLoadScript(script: string, params: unknown, cpu: number | undefined): Promise<LoadResult> {
+  const [command, args] = nodeCommand(script, cpu);
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -1,5 +1,6 @@
 /**
  * `npm run token -- --sub 'auth0|alice' --permissions read:portfolio,admin:tenant --org <id> --amr mfa`
+ * (`--dpop-jkt <thumbprint>` binds the token to a DPoP key: docs/dpop.md)
  *
  * Prints an access token from the running service's local issuer (POST /auth/local/login). The service
  * holds the signing key and the embedded database, so the command asks it rather than opening either.
@@ -10,7 +11,7 @@ import { ConfigError, loadConfig } from '../src/config/app-config';
 
 const USAGE =
   'usage: npm run --silent token -- [--sub S] [--permissions a,b] [--org ID] [--workspace ID] [--team ID] ' +
-  '[--roles r1,r2] [--amr mfa,pwd] [--auth-time SECONDS] [--expires-in SECONDS] [--email E] [--url http://127.0.0.1:3000]';
+  '[--roles r1,r2] [--amr mfa,pwd] [--auth-time SECONDS] [--expires-in SECONDS] [--email E] [--dpop-jkt THUMBPRINT] [--url http://127.0.0.1:3000]';
 
 function fail(message: string): never {
   process.stderr.write(`npm run token: ${message}\n`);
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
         'auth-time': { type: 'string' },
         'expires-in': { type: 'string' },
         email: { type: 'string' },
+        'dpop-jkt': { type: 'string' },
         url: { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     auth_time: int('auth-time', values['auth-time']),
     expires_in: int('expires-in', values['expires-in']),
     email: values.email,
+    dpop_jkt: values['dpop-jkt'],
   };
   let response: Response;
   try {

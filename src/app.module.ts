@@ -10,6 +10,8 @@ import { CredentialsModule } from './credentials/credentials.module';
 import type { DatabaseHandle } from './database/database';
 import { AuthenticationGuard } from './identity/authentication/authentication.guard';
 import { DECISION_SINK } from './identity/decisions/decision-sink';
+import { EdgeModule } from './edge/edge.module';
+import { RequireDpopGuard } from './identity/dpop/require-dpop.guard';
 import { IdentityModule } from './identity/identity.module';
 import { LocalIssuerModule } from './identity/local/local-issuer.module';
 import { M2mOnlyGuard } from './identity/m2m/m2m-only.guard';
@@ -24,7 +26,7 @@ import { OrgScopedGuard } from './tenancy/org-scope/org-scoped.guard';
 import { TenancyModule } from './tenancy/tenancy.module';
 
 /**
- * The global guards, in the order Nest runs them: authenticate → M2M-only → scope → step-up → org. The
+ * The global guards, in the order Nest runs them: authenticate → DPoP → M2M-only → scope → step-up → org. The
  * order is the contract: the others read the principal the first one sets, a caller without a valid
  * token must get 401 before any 403 could tell it what a route requires, and a token of the wrong kind
  * on an M2M-only route is told so before any permission is named. Each guard is a no-op
@@ -34,6 +36,7 @@ import { TenancyModule } from './tenancy/tenancy.module';
  */
 const GLOBAL_GUARDS: readonly Provider[] = [
   AuthenticationGuard,
+  RequireDpopGuard,
   M2mOnlyGuard,
   ScopeGuard,
   StepUpGuard,
@@ -85,6 +88,8 @@ export class AppModule {
         InternalModule,
         CredentialsModule,
         OperationsModule,
+        // The edge check for the tenant router exists only when its AUTH_MODE is set (docs/edge.md).
+        ...(config.edge ? [EdgeModule.forRoot(config.edge)] : []),
       ],
       providers: [...GLOBAL_GUARDS],
     };

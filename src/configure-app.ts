@@ -17,6 +17,9 @@ import { RequestError } from './common/errors/request-error';
 import { AuthDecisions } from './identity/decisions/auth-decisions';
 import { JwksKeyStore } from './identity/jwt/jwks-key-store';
 
+/** Response headers a browser client must be able to read (RFC 6750 / RFC 9449 challenges, nonces). */
+const EXPOSED_HEADERS = 'WWW-Authenticate, DPoP-Nonce, X-Request-Id';
+
 /** A caller-supplied request id is kept only when it is short and plain; otherwise we make one. */
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -128,6 +131,10 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   fastify.decorateRequest('orgAccess', null);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // A browser client (CORS) may read the challenges and the DPoP nonce it must answer with.
+    if (request.headers.origin !== undefined) {
+      void reply.header('access-control-expose-headers', EXPOSED_HEADERS);
+    }
     done();
   });
   const decisions = app.get(AuthDecisions);

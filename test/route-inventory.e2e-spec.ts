@@ -5,6 +5,7 @@ import { AppModule } from '../src/app.module';
 import { loadConfig } from '../src/config/app-config';
 import { openDatabase, type DatabaseHandle } from '../src/database/database';
 import { Public } from '../src/identity/authentication/route-access.decorators';
+import { RequireDpop } from '../src/identity/dpop/require-dpop.decorator';
 import { RequireScope } from '../src/identity/scope/require-scope.decorator';
 import { SCHEMA } from '../src/schema';
 import { workerDatabaseUrl } from './support/db';
@@ -27,6 +28,25 @@ class ForgetfulController {
 
 @Module({ controllers: [ForgetfulController] })
 class ForgetfulModule {}
+
+@Controller('sender-constrained')
+class DpopController {
+  @RequireDpop()
+  @Post('rotate')
+  rotate(): string {
+    return 'rotated';
+  }
+
+  @Public()
+  @RequireDpop()
+  @Get('open')
+  open(): string {
+    return 'contradiction';
+  }
+}
+
+@Module({ controllers: [DpopController] })
+class DpopModule {}
 
 async function inventory(extra: (new () => unknown)[] = []) {
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: await workerDatabaseUrl(), PORT: '3999' });
@@ -134,6 +154,16 @@ describe('route inventory', () => {
     expect(violations).toEqual([
       'GET /forgotten/naked (ForgetfulController.naked) has neither @Public() nor a requirement decorator',
       'POST /forgotten/confused (ForgetfulController.confused) is @Public() and also requires scope:admin:cluster',
+    ]);
+  });
+
+  it('knows @RequireDpop() as a requirement, which @Public() contradicts', async () => {
+    const routes = await inventory([DpopModule]);
+    expect(routes.find((route) => route.route === 'POST /sender-constrained/rotate')?.requirements).toEqual([
+      'dpop',
+    ]);
+    expect(accessViolations(routes)).toEqual([
+      'GET /sender-constrained/open (DpopController.open) is @Public() and also requires dpop',
     ]);
   });
 });

@@ -34,7 +34,7 @@ describe(loadConfig.name, () => {
 
     it('runs a local development service on 127.0.0.1:3000 that is its own issuer', () => {
       expect(sut.nodeEnv).toBe('development');
-      expect(sut.http).toEqual({ port: 3000, host: '127.0.0.1' });
+      expect(sut.http).toEqual({ port: 3000, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:3000' });
       expect(sut.auth.provider).toBe('local');
       expect(sut.auth.issuer).toBe('http://127.0.0.1:3000/');
       expect(sut.auth.audience).toBe('https://api.alphaswarm.local/');
@@ -50,7 +50,8 @@ describe(loadConfig.name, () => {
       expect(sut.auth.m2mEnabled).toBe(true);
       expect(sut.auth.m2mAudience).toBe(sut.auth.audience);
       expect(sut.auth.stepUp).toEqual({ enabled: true, defaultMaxAgeSeconds: 180 });
-      expect(sut.auth.dpop).toEqual({ enabled: false, required: false, routeEnforcement: false });
+      expect(sut.auth.dpop).toMatchObject({ enabled: false, required: false, routeEnforcement: false });
+      expect(sut.auth.dpop.nonce.enabled).toBe(false);
       expect(sut.auth.local).toEqual({ tokenTtlSeconds: 3600, m2mTokenTtlSeconds: 900, clients: [] });
     });
 
@@ -206,6 +207,51 @@ describe(loadConfig.name, () => {
    * Each refusal is one line: the variable, what is wrong, and the fix. `main.ts` prints it after
    * `alphaswarm-identity: configuration error: ` and exits 1 (test/config/boot-config.e2e-spec.ts).
    */
+  describe('DPoP', () => {
+    it('reads the switches, the proof rules and the public URL clients call', () => {
+      const sut = loadConfig({
+        ...PRODUCTION,
+        ALPHASWARM_AUTH0_DPOP_ENABLED: 'true',
+        ALPHASWARM_AUTH0_DPOP_REQUIRED: 'true',
+        ALPHASWARM_DPOP_ENFORCEMENT_ENABLED: '1',
+        ALPHASWARM_DPOP_ALGORITHMS: 'ES256, EdDSA',
+        ALPHASWARM_DPOP_PROOF_MAX_AGE_SECONDS: '30',
+        ALPHASWARM_DPOP_CLOCK_SKEW_SECONDS: '2',
+        ALPHASWARM_DPOP_JTI_MAX_LENGTH: '64',
+        ALPHASWARM_PUBLIC_URL: 'https://API.example.com:443/identity/',
+        ALPHASWARM_DPOP_NONCE_ENABLED: 'true',
+        ALPHASWARM_DPOP_NONCE_SECRET: 'n'.repeat(40),
+        ALPHASWARM_DPOP_NONCE_WINDOW_SECONDS: '120',
+      });
+      expect(sut.auth.dpop).toMatchObject({
+        enabled: true,
+        required: true,
+        routeEnforcement: true,
+        algorithms: ['ES256', 'EdDSA'],
+        proofMaxAgeSeconds: 30,
+        clockSkewSeconds: 2,
+        jtiMaxLength: 64,
+        nonce: { enabled: true, windowSeconds: 120 },
+      });
+      expect(sut.auth.dpop.nonce.secret.export().toString()).toBe('n'.repeat(40));
+      // Normalised once: lower-case host, no default port, no trailing slash.
+      expect(sut.http.publicUrl).toBe('https://api.example.com/identity');
+    });
+
+    it('defaults to asymmetric proofs of at most a minute, 5 s of skew and 128-character jti values', () => {
+      const { dpop } = loadConfig({}).auth;
+      expect(dpop.algorithms).toEqual(['ES256', 'PS256', 'RS256', 'EdDSA']);
+      expect([dpop.proofMaxAgeSeconds, dpop.clockSkewSeconds, dpop.jtiMaxLength]).toEqual([60, 5, 128]);
+      expect(dpop.nonce.windowSeconds).toBe(300);
+    });
+
+    it("takes the local issuer's own URL as the public URL under the local provider", () => {
+      expect(loadConfig({ PORT: '4000', ALPHASWARM_AUTH0_DPOP_ENABLED: 'true' }).http.publicUrl).toBe(
+        'http://127.0.0.1:4000',
+      );
+    });
+  });
+
   describe('refusals', () => {
     const cases: [string, EnvSource, string, RegExp][] = [
       [
@@ -292,9 +338,74 @@ describe(loadConfig.name, () => {
       ],
       [
         'a feature that is not implemented yet',
+        { ALPHASWARM_AUTH_MSAL_B2B_ENABLED: 'true' },
+        'ALPHASWARM_AUTH_MSAL_B2B_ENABLED',
+        /not implemented in this version; unset it/,
+      ],
+      [
+        'DPoP required while DPoP is off',
         { ALPHASWARM_AUTH0_DPOP_REQUIRED: 'true' },
         'ALPHASWARM_AUTH0_DPOP_REQUIRED',
-        /not implemented in this version; unset it/,
+        /needs ALPHASWARM_AUTH0_DPOP_ENABLED=true/,
+      ],
+      [
+        'per-route DPoP enforcement while DPoP is off',
+        { ALPHASWARM_DPOP_ENFORCEMENT_ENABLED: 'true' },
+        'ALPHASWARM_DPOP_ENFORCEMENT_ENABLED',
+        /needs ALPHASWARM_AUTH0_DPOP_ENABLED=true/,
+      ],
+      [
+        'DPoP nonces while DPoP is off',
+        { ALPHASWARM_DPOP_NONCE_ENABLED: 'true' },
+        'ALPHASWARM_DPOP_NONCE_ENABLED',
+        /needs ALPHASWARM_AUTH0_DPOP_ENABLED=true/,
+      ],
+      [
+        'an HMAC algorithm for DPoP proofs',
+        { ALPHASWARM_DPOP_ALGORITHMS: 'ES256,HS256' },
+        'ALPHASWARM_DPOP_ALGORITHMS',
+        /HS256 is refused/,
+      ],
+      [
+        'DPoP proofs signed with none',
+        { ALPHASWARM_DPOP_ALGORITHMS: 'none' },
+        'ALPHASWARM_DPOP_ALGORITHMS',
+        /none is refused/,
+      ],
+      [
+        'a DPoP jti bound too large',
+        { ALPHASWARM_DPOP_JTI_MAX_LENGTH: '10240' },
+        'ALPHASWARM_DPOP_JTI_MAX_LENGTH',
+        /from 16 to 1024/,
+      ],
+      [
+        'DPoP under an IdP without the public URL proofs must name',
+        { ...PRODUCTION, ALPHASWARM_AUTH0_DPOP_ENABLED: 'true' },
+        'ALPHASWARM_PUBLIC_URL',
+        /required with ALPHASWARM_AUTH0_DPOP_ENABLED=true/,
+      ],
+      [
+        'a public URL with a query',
+        { ALPHASWARM_PUBLIC_URL: 'https://api.example.com/?x=1' },
+        'ALPHASWARM_PUBLIC_URL',
+        /without credentials, a query or a fragment/,
+      ],
+      [
+        'a plain-http public URL in production',
+        { ...PRODUCTION, ALPHASWARM_PUBLIC_URL: 'http://api.example.com' },
+        'ALPHASWARM_PUBLIC_URL',
+        /must be an https:\/\/ URL with NODE_ENV=production/,
+      ],
+      [
+        'DPoP nonces in production without a shared key',
+        {
+          ...PRODUCTION,
+          ALPHASWARM_PUBLIC_URL: 'https://api.example.com',
+          ALPHASWARM_AUTH0_DPOP_ENABLED: 'true',
+          ALPHASWARM_DPOP_NONCE_ENABLED: 'true',
+        },
+        'ALPHASWARM_DPOP_NONCE_SECRET',
+        /required with ALPHASWARM_DPOP_NONCE_ENABLED=true and NODE_ENV=production/,
       ],
       [
         'an invite secret too short to be a key',

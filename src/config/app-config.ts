@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { type EdgeConfig, edgeConfigOf } from './edge-config';
 import { Env, envNames } from './env';
 import { type KekSet, parseKekSet } from './kek-set';
 
@@ -35,7 +36,12 @@ export interface LocalClient {
 /** The typed configuration every part of the service reads. Built once at boot by `loadConfig`. */
 export interface AppConfig {
   readonly nodeEnv: NodeEnv;
-  readonly http: { readonly port: number; readonly host: string };
+  readonly http: {
+    readonly port: number;
+    readonly host: string;
+    /** The external origin (and path prefix) clients call, without a trailing slash (DPoP `htu`). */
+    readonly publicUrl?: string;
+  };
   readonly database: { readonly url?: string; readonly dataDir: string; readonly migrate: boolean };
   readonly redis: { readonly url?: string };
   readonly jobs: { readonly queuePrefix: string };
@@ -57,11 +63,7 @@ export interface AppConfig {
     /** Primary namespace first, then the aliases; each ends with `/`. */
     readonly claimNamespaces: readonly string[];
     readonly stepUp: { readonly enabled: boolean; readonly defaultMaxAgeSeconds: number };
-    readonly dpop: {
-      readonly enabled: boolean;
-      readonly required: boolean;
-      readonly routeEnforcement: boolean;
-    };
+    readonly dpop: DpopConfig;
     readonly agentDelegationTtlSeconds: number;
     readonly local: {
       readonly tokenTtlSeconds: number;
@@ -90,6 +92,27 @@ export interface AppConfig {
     readonly audience?: string;
     readonly organization?: string;
     readonly allowPlaintextFallback: boolean;
+  };
+  /** The edge check for the tenant router; undefined (not mounted) unless its AUTH_MODE is set. */
+  readonly edge?: EdgeConfig;
+}
+
+/** RFC 9449 proofs of possession (docs/dpop.md). */
+export interface DpopConfig {
+  readonly enabled: boolean;
+  /** Plain bearer tokens are refused everywhere. */
+  readonly required: boolean;
+  /** `@RequireDpop()` and `@StepUp` routes refuse plain bearer tokens. */
+  readonly routeEnforcement: boolean;
+  readonly algorithms: readonly SigningAlgorithm[];
+  readonly proofMaxAgeSeconds: number;
+  readonly clockSkewSeconds: number;
+  readonly jtiMaxLength: number;
+  readonly nonce: {
+    readonly enabled: boolean;
+    /** The nonce HMAC key: configured, or (outside production) random for this process. */
+    readonly secret: KeyObject;
+    readonly windowSeconds: number;
   };
 }
 
@@ -229,8 +252,10 @@ function build(env: Env): AppConfig {
     );
   }
 
-  const algorithms = parseAlgorithms(env.ALPHASWARM_AUTH_OIDC_ALGORITHMS);
+  const algorithms = parseAlgorithms('ALPHASWARM_AUTH_OIDC_ALGORITHMS', env.ALPHASWARM_AUTH_OIDC_ALGORITHMS);
   const { issuer, audience } = issuerAndAudience(env, provider, port);
+  const dpop = dpopConfig(env, production);
+  const publicUrl = publicUrlOf(env, provider, issuer, dpop.enabled, production);
   if (production && !secureUrl(issuer)) {
     throw new ConfigError(
       'ALPHASWARM_AUTH_OIDC_ISSUER',
@@ -268,7 +293,7 @@ function build(env: Env): AppConfig {
 
   return deepFreeze({
     nodeEnv,
-    http: { port, host: env.HOST ?? (provider === 'local' ? '127.0.0.1' : '0.0.0.0') },
+    http: { port, host: env.HOST ?? (provider === 'local' ? '127.0.0.1' : '0.0.0.0'), publicUrl },
     database: {
       url: env.DATABASE_URL,
       dataDir: env.ALPHASWARM_DATA_DIR,
@@ -286,7 +311,7 @@ function build(env: Env): AppConfig {
       m2mAudience: env.ALPHASWARM_AUTH_M2M_AUDIENCE ?? audience,
       internalClientIds: clientIdList(
         'ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS',
-        env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS,
+        env.ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS ?? '',
       ),
       spaClientId: env.ALPHASWARM_AUTH_OIDC_CLIENT_ID,
       algorithms,
@@ -297,11 +322,7 @@ function build(env: Env): AppConfig {
         enabled: bool(env.ALPHASWARM_AUTH_STEP_UP_ENABLED),
         defaultMaxAgeSeconds: int(env.ALPHASWARM_AUTH_STEP_UP_DEFAULT_MAX_AGE),
       },
-      dpop: {
-        enabled: bool(env.ALPHASWARM_AUTH0_DPOP_ENABLED),
-        required: bool(env.ALPHASWARM_AUTH0_DPOP_REQUIRED),
-        routeEnforcement: bool(env.ALPHASWARM_DPOP_ENFORCEMENT_ENABLED),
-      },
+      dpop,
       agentDelegationTtlSeconds: int(env.ALPHASWARM_AUTH_AGENT_DELEGATION_TTL_SECONDS),
       local: {
         tokenTtlSeconds: positive(
@@ -343,6 +364,7 @@ function build(env: Env): AppConfig {
       organization: env.ALPHASWARM_CLI_OIDC_ORGANIZATION,
       allowPlaintextFallback: env.ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK === '1',
     },
+    edge: edgeConfigOf(env, production),
   });
 }
 
@@ -358,9 +380,6 @@ function refuseUnimplemented(env: Env): void {
       `${feature} is not implemented in this version; unset it (or set it to false/off)`,
     );
   const flags: [keyof Env, string][] = [
-    ['ALPHASWARM_AUTH0_DPOP_ENABLED', 'DPoP proof verification'],
-    ['ALPHASWARM_AUTH0_DPOP_REQUIRED', 'DPoP proof verification'],
-    ['ALPHASWARM_DPOP_ENFORCEMENT_ENABLED', 'per-route DPoP enforcement'],
     ['ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED', 'delegated agent token exchange'],
     ['ALPHASWARM_AUTH_MSAL_B2B_ENABLED', 'the legacy Entra MSAL B2B path'],
   ];
@@ -384,45 +403,140 @@ function refuseUnimplemented(env: Env): void {
 }
 
 /**
- * Whole families of variables that belong to a feature not built yet: the `Env` class does not name
- * them, so without this check they would be silently ignored. Each prefix leaves with its issue.
+ * Families of variables owned by one feature: a name under the prefix that the `Env` class does not
+ * declare is a typo or a variable of a newer version, and is refused rather than silently ignored.
  */
-const UNBUILT_FEATURE_PREFIXES: readonly [string, string][] = [
-  ['ALPHASWARM_TENANT_ROUTER_', 'the edge check for the tenant router (Envoy ext_authz)'],
-];
+const FEATURE_PREFIXES: readonly string[] = ['ALPHASWARM_TENANT_ROUTER_'];
 
 function refuseUnbuiltFeaturePrefixes(source: Record<string, string | undefined>): void {
+  const known = new Set<string>(envNames());
   for (const [name, value] of Object.entries(source)) {
-    if (value === undefined || value.trim() === '') continue;
-    for (const [prefix, feature] of UNBUILT_FEATURE_PREFIXES) {
-      if (name.startsWith(prefix)) {
-        throw new ConfigError(name, `${feature} is not implemented in this version; unset it`);
-      }
+    if (value === undefined || value.trim() === '' || known.has(name)) continue;
+    if (FEATURE_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+      throw new ConfigError(name, 'is not a variable of this version (docs/configuration.md); unset it');
     }
   }
 }
 
-function parseAlgorithms(csv: string): SigningAlgorithm[] {
+/**
+ * DPoP settings. The switches that refine DPoP need it on: a `REQUIRED=true` with DPoP off would
+ * otherwise read as protection while every proof is ignored.
+ */
+function dpopConfig(env: Env, production: boolean): DpopConfig {
+  const enabled = bool(env.ALPHASWARM_AUTH0_DPOP_ENABLED);
+  const refinements: (keyof Env)[] = [
+    'ALPHASWARM_AUTH0_DPOP_REQUIRED',
+    'ALPHASWARM_DPOP_ENFORCEMENT_ENABLED',
+    'ALPHASWARM_DPOP_NONCE_ENABLED',
+  ];
+  for (const variable of refinements) {
+    if (bool(env[variable] as string) && !enabled) {
+      throw new ConfigError(
+        variable,
+        'needs ALPHASWARM_AUTH0_DPOP_ENABLED=true; set that too, or unset this',
+      );
+    }
+  }
+  const nonceEnabled = bool(env.ALPHASWARM_DPOP_NONCE_ENABLED);
+  if (production && nonceEnabled && env.ALPHASWARM_DPOP_NONCE_SECRET === undefined) {
+    throw new ConfigError(
+      'ALPHASWARM_DPOP_NONCE_SECRET',
+      'required with ALPHASWARM_DPOP_NONCE_ENABLED=true and NODE_ENV=production: every instance must accept the nonces the others issue; set it to the output of openssl rand -hex 32',
+    );
+  }
+  const jtiMaxLength = int(env.ALPHASWARM_DPOP_JTI_MAX_LENGTH);
+  if (jtiMaxLength < 16 || jtiMaxLength > 1024) {
+    throw new ConfigError('ALPHASWARM_DPOP_JTI_MAX_LENGTH', 'must be from 16 to 1024 characters, e.g. 128');
+  }
+  return {
+    enabled,
+    required: bool(env.ALPHASWARM_AUTH0_DPOP_REQUIRED),
+    routeEnforcement: bool(env.ALPHASWARM_DPOP_ENFORCEMENT_ENABLED),
+    algorithms: parseAlgorithms('ALPHASWARM_DPOP_ALGORITHMS', env.ALPHASWARM_DPOP_ALGORITHMS),
+    proofMaxAgeSeconds: positive(
+      'ALPHASWARM_DPOP_PROOF_MAX_AGE_SECONDS',
+      env.ALPHASWARM_DPOP_PROOF_MAX_AGE_SECONDS,
+    ),
+    clockSkewSeconds: int(env.ALPHASWARM_DPOP_CLOCK_SKEW_SECONDS),
+    jtiMaxLength,
+    nonce: {
+      enabled: nonceEnabled,
+      secret: createSecretKey(
+        env.ALPHASWARM_DPOP_NONCE_SECRET
+          ? Buffer.from(env.ALPHASWARM_DPOP_NONCE_SECRET, 'utf8')
+          : randomBytes(32),
+      ),
+      windowSeconds: positive(
+        'ALPHASWARM_DPOP_NONCE_WINDOW_SECONDS',
+        env.ALPHASWARM_DPOP_NONCE_WINDOW_SECONDS,
+      ),
+    },
+  };
+}
+
+/**
+ * The URL clients call, which a DPoP proof's `htu` must name. Configured, never taken from the request:
+ * a `Host` or `X-Forwarded-Host` header is the caller's to forge, and trusting it would let a proof made
+ * for another host pass here. Under the local provider the service is its own issuer, so the issuer's
+ * URL is the public one.
+ */
+function publicUrlOf(
+  env: Env,
+  provider: Provider,
+  issuer: string,
+  dpopEnabled: boolean,
+  production: boolean,
+): string | undefined {
+  const configured = env.ALPHASWARM_PUBLIC_URL;
+  if (configured === undefined) {
+    if (provider === 'local') return issuer.replace(/\/+$/, '');
+    if (dpopEnabled) {
+      throw new ConfigError(
+        'ALPHASWARM_PUBLIC_URL',
+        'required with ALPHASWARM_AUTH0_DPOP_ENABLED=true: proofs name the URL clients call; set it to the external origin, e.g. https://api.example.com',
+      );
+    }
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(configured);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.username !== '' || url.password !== '' || /[?#]/.test(configured)) {
+    throw new ConfigError(
+      'ALPHASWARM_PUBLIC_URL',
+      'must be a plain URL without credentials, a query or a fragment, e.g. https://api.example.com',
+    );
+  }
+  if (production && !secureUrl(configured)) {
+    throw new ConfigError(
+      'ALPHASWARM_PUBLIC_URL',
+      'must be an https:// URL with NODE_ENV=production (http:// only on a loopback address)',
+    );
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+function parseAlgorithms(variable: string, csv: string): SigningAlgorithm[] {
   const names = csv
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
   if (names.length === 0) {
-    throw new ConfigError(
-      'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
-      'is empty; set it to RS256 (or a CSV of RS/PS/ES algorithms and EdDSA)',
-    );
+    throw new ConfigError(variable, 'is empty; set it to RS256 (or a CSV of RS/PS/ES algorithms and EdDSA)');
   }
   for (const name of names) {
     if (/^none$/i.test(name) || /^HS/i.test(name)) {
       throw new ConfigError(
-        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+        variable,
         `${name} is refused: only asymmetric algorithms are accepted (RS256, PS256, ES256, …)`,
       );
     }
     if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(name)) {
       throw new ConfigError(
-        'ALPHASWARM_AUTH_OIDC_ALGORITHMS',
+        variable,
         `${name} is not a supported algorithm; use a CSV of ${ASYMMETRIC_ALGORITHMS.join(', ')}`,
       );
     }

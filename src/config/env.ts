@@ -149,21 +149,68 @@ export class Env {
   @MaxLength(2048)
   ALPHASWARM_AUTH_M2M_AUDIENCE?: string = undefined;
 
-  /** Client ids (CSV) whose M2M tokens, addressed to the M2M audience, may call `/_internal/*`. Empty: none may. */
+  /** Client ids (CSV) whose M2M tokens, addressed to the M2M audience, may call `/_internal/*`. Unset: none may. */
+  @IsOptional()
   @MaxLength(8192)
-  ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS = '';
+  ALPHASWARM_AUTH_INTERNAL_CLIENT_IDS?: string = undefined;
 
   /** Lifetime of client_credentials tokens minted by the local issuer. */
   @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS', 900))
   ALPHASWARM_AUTH_M2M_TOKEN_TTL_SECONDS = '900';
 
-  // ── DPoP (not implemented yet: `true` is refused) ────────────────────────────────────────
+  // ── DPoP (RFC 9449, docs/dpop.md) ────────────────────────────────────────────────────────
+  /** Accept DPoP-bound tokens (`Authorization: DPoP` + a `DPoP` proof) beside plain bearer tokens. */
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH0_DPOP_ENABLED', BOOLEAN))
   ALPHASWARM_AUTH0_DPOP_ENABLED = 'false';
+  /** Every request must prove possession: a plain bearer token gets 401 dpop_required. Needs DPOP_ENABLED. */
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH0_DPOP_REQUIRED', BOOLEAN))
   ALPHASWARM_AUTH0_DPOP_REQUIRED = 'false';
+  /** `@RequireDpop()` and `@StepUp` routes demand DPoP before the whole API does. Needs DPOP_ENABLED. */
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_DPOP_ENFORCEMENT_ENABLED', BOOLEAN))
   ALPHASWARM_DPOP_ENFORCEMENT_ENABLED = 'false';
+
+  /** Algorithms a proof may be signed with (CSV of RS/PS/ES 256/384/512 and EdDSA). `none` and HS* are refused. */
+  @MaxLength(256)
+  ALPHASWARM_DPOP_ALGORITHMS = 'ES256,PS256,RS256,EdDSA';
+
+  /** How old a proof's `iat` may be; its replay entry lives this long plus twice the skew. */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_DPOP_PROOF_MAX_AGE_SECONDS', 60))
+  ALPHASWARM_DPOP_PROOF_MAX_AGE_SECONDS = '60';
+
+  /** Clock skew tolerated on a proof's `iat`, both ways. */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_DPOP_CLOCK_SKEW_SECONDS', 5))
+  ALPHASWARM_DPOP_CLOCK_SKEW_SECONDS = '5';
+
+  /** Longest `jti` a proof may carry (characters). */
+  @Matches(/^\d{1,4}$/, {
+    message: 'ALPHASWARM_DPOP_JTI_MAX_LENGTH: must be a number of characters from 16 to 1024, e.g. 128',
+  })
+  ALPHASWARM_DPOP_JTI_MAX_LENGTH = '128';
+
+  /**
+   * The origin (and optional path prefix) clients call, e.g. https://api.example.com: a proof's `htu` is
+   * compared with it, never with the request's Host. Required with DPoP under auth0/oidc; under local,
+   * the issuer's URL.
+   */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_PUBLIC_URL'))
+  ALPHASWARM_PUBLIC_URL?: string = undefined;
+
+  /** Server nonces (RFC 9449 §8): proofs must carry a recent `DPoP-Nonce`. Needs DPOP_ENABLED. */
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_DPOP_NONCE_ENABLED', BOOLEAN))
+  ALPHASWARM_DPOP_NONCE_ENABLED = 'false';
+
+  /** HMAC key of the nonces, the same on every instance (32+ characters). Required in production with nonces; unset in development, a random key per process. */
+  @IsOptional()
+  @Matches(/^.{32,512}$/, {
+    message:
+      'ALPHASWARM_DPOP_NONCE_SECRET: must be 32 to 512 characters, e.g. the output of openssl rand -hex 32',
+  })
+  ALPHASWARM_DPOP_NONCE_SECRET?: string = undefined;
+
+  /** A nonce is accepted in the window it was issued in and the next one. */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_DPOP_NONCE_WINDOW_SECONDS', 300))
+  ALPHASWARM_DPOP_NONCE_WINDOW_SECONDS = '300';
 
   // ── Step-up (RFC 9470) ───────────────────────────────────────────────────────────────────
   /** `@StepUp` routes demand a fresh MFA authentication. */
@@ -319,6 +366,85 @@ export class Env {
   /** Scopes asked of the generic provider (space-separated). */
   @MaxLength(1024)
   ALPHASWARM_USER_OAUTH_GENERIC_SCOPES = 'openid offline_access';
+
+  // ── Edge check for the tenant router (docs/edge.md) ─────────────────────────────────────
+  /** `required`, `permissive` or `disabled`; unset: the edge check is not mounted (its other variables are then refused). */
+  @IsOptional()
+  @IsIn(
+    ['required', 'permissive', 'disabled'],
+    oneOf('ALPHASWARM_TENANT_ROUTER_AUTH_MODE', ['required', 'permissive', 'disabled']),
+  )
+  ALPHASWARM_TENANT_ROUTER_AUTH_MODE?: string = undefined;
+
+  /** Must be `true` for AUTH_MODE=disabled (local development only; refused with NODE_ENV=production). */
+  @IsIn(BOOLEAN, oneOf('ALPHASWARM_TENANT_ROUTER_ALLOW_INSECURE', BOOLEAN))
+  ALPHASWARM_TENANT_ROUTER_ALLOW_INSECURE = 'false';
+
+  /** Issuer of the tokens the edge verifies. Required in required/permissive. */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_TENANT_ROUTER_OIDC_ISSUER'))
+  ALPHASWARM_TENANT_ROUTER_OIDC_ISSUER?: string = undefined;
+
+  /** Audience every token the edge admits must carry. Required in required/permissive. */
+  @IsOptional()
+  @MaxLength(2048)
+  ALPHASWARM_TENANT_ROUTER_OIDC_AUDIENCE?: string = undefined;
+
+  /** JWKS of the edge's issuer; unset means <issuer>/.well-known/jwks.json. */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_TENANT_ROUTER_JWKS_URI'))
+  ALPHASWARM_TENANT_ROUTER_JWKS_URI?: string = undefined;
+
+  /** Accepted signing algorithms of the edge's issuer (CSV); `none` and HS* are refused. */
+  @MaxLength(256)
+  ALPHASWARM_TENANT_ROUTER_OIDC_ALGORITHMS = 'RS256';
+
+  /** Path prefix of Envoy's HTTP service mode (`http_service.path_prefix`), under /ext_authz/. */
+  @Matches(/^\/[A-Za-z0-9._~/-]{0,126}[A-Za-z0-9._~-]$/, {
+    message:
+      'ALPHASWARM_TENANT_ROUTER_HTTP_PATH_PREFIX: must be a path such as /ext_authz/http (no trailing slash)',
+  })
+  ALPHASWARM_TENANT_ROUTER_HTTP_PATH_PREFIX = '/ext_authz/http';
+
+  /** Port of the gRPC `envoy.service.auth.v3.Authorization` server; `0` turns it off. */
+  @Matches(/^\d{1,5}$/, {
+    message: 'ALPHASWARM_TENANT_ROUTER_GRPC_PORT: must be a port number, e.g. 9191 (0: off)',
+  })
+  ALPHASWARM_TENANT_ROUTER_GRPC_PORT = '9191';
+
+  /** The control plane's cells list (`$CP/manage/cells`); unset: a single-cell edge (pin CBA_DESTINATION_CELL_ID). */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_TENANT_ROUTER_CELLS_URL'))
+  ALPHASWARM_TENANT_ROUTER_CELLS_URL?: string = undefined;
+
+  /** How often the cells registry is polled. */
+  @Matches(/^[1-9]\d{0,5}$/, {
+    message:
+      'ALPHASWARM_TENANT_ROUTER_CELLS_POLL_SECONDS: must be a whole number of seconds (1 or more), e.g. 15',
+  })
+  ALPHASWARM_TENANT_ROUTER_CELLS_POLL_SECONDS = '15';
+
+  /** After this long without a successful poll, /readyz reports `registry_stale: true` (routing continues). */
+  @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_TENANT_ROUTER_REGISTRY_STALENESS_WARN_SECONDS', 120))
+  ALPHASWARM_TENANT_ROUTER_REGISTRY_STALENESS_WARN_SECONDS = '120';
+
+  /** Tier of tokens without a `tier` claim (and of anonymous requests in permissive mode). */
+  @Matches(/^[a-z0-9][a-z0-9_-]{0,63}$/, {
+    message: 'ALPHASWARM_TENANT_ROUTER_DEFAULT_TIER: must be a tier name such as shared-std',
+  })
+  ALPHASWARM_TENANT_ROUTER_DEFAULT_TIER = 'shared-std';
+
+  /** `enforce` (a bad Cell-Bound-Authorization is denied) or `monitor` (logged and counted only). */
+  @IsIn(['enforce', 'monitor'], oneOf('ALPHASWARM_TENANT_ROUTER_CBA_MODE', ['enforce', 'monitor']))
+  ALPHASWARM_TENANT_ROUTER_CBA_MODE = 'enforce';
+
+  /** This edge's own cell id: CBA tokens must name it; a single-cell edge routes every request to it. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
+    message:
+      'ALPHASWARM_TENANT_ROUTER_CBA_DESTINATION_CELL_ID: must be a cell id such as cell-shared-std-us-east-1a',
+  })
+  ALPHASWARM_TENANT_ROUTER_CBA_DESTINATION_CELL_ID?: string = undefined;
 }
 
 /** The names of every variable, in declaration order. */

@@ -43,19 +43,109 @@ describe('ALPHASWARM_AUTH_OIDC_ISSUER', () => {
   });
 });
 
-describe('variables of the edge check, which is not built yet', () => {
+describe('variables of the edge check', () => {
+  const EDGE = {
+    ALPHASWARM_TENANT_ROUTER_AUTH_MODE: 'required',
+    ALPHASWARM_TENANT_ROUTER_OIDC_ISSUER: 'https://tenant.us.auth0.com/',
+    ALPHASWARM_TENANT_ROUTER_OIDC_AUDIENCE: 'https://api.alphaswarm.internal/manage',
+    ALPHASWARM_TENANT_ROUTER_CELLS_URL: 'http://127.0.0.1:8081/manage/cells',
+  };
+
+  it('mounts nothing while AUTH_MODE is unset', () => {
+    expect(loadConfig({}).edge).toBeUndefined();
+  });
+
   it.each([
-    'ALPHASWARM_TENANT_ROUTER_AUTH_MODE',
     'ALPHASWARM_TENANT_ROUTER_OIDC_ISSUER',
     'ALPHASWARM_TENANT_ROUTER_JWKS_URI',
     'ALPHASWARM_TENANT_ROUTER_CBA_DESTINATION_CELL_ID',
-  ])('refuses %s at boot instead of ignoring it', (variable) => {
-    const error = refusal({ [variable]: 'required' });
+  ])('refuses %s without AUTH_MODE instead of ignoring it', (variable) => {
+    const value = variable.endsWith('CELL_ID') ? 'cell-a' : 'https://tenant.us.auth0.com/';
+    const error = refusal({ [variable]: value });
     expect(error.variable).toBe(variable);
-    expect(error.message).toMatch(new RegExp(`^${variable}: .*not implemented in this version; unset it$`));
+    expect(error.message).toMatch(
+      /edge check, which is off; set ALPHASWARM_TENANT_ROUTER_AUTH_MODE=required/,
+    );
+  });
+
+  it('refuses a name under the prefix that this version does not know (a typo)', () => {
+    const error = refusal({ ...EDGE, ALPHASWARM_TENANT_ROUTER_AUTH_MOD: 'required' });
+    expect(error.variable).toBe('ALPHASWARM_TENANT_ROUTER_AUTH_MOD');
   });
 
   it('treats an empty value as unset, as for every other variable', () => {
     expect(() => loadConfig({ ALPHASWARM_TENANT_ROUTER_AUTH_MODE: ' ' })).not.toThrow();
+  });
+
+  it.each([
+    ['required', 'ALPHASWARM_TENANT_ROUTER_OIDC_ISSUER'],
+    ['permissive', 'ALPHASWARM_TENANT_ROUTER_OIDC_ISSUER'],
+    ['required', 'ALPHASWARM_TENANT_ROUTER_OIDC_AUDIENCE'],
+  ])('requires an issuer and an audience in %s mode (%s)', (mode, missing) => {
+    const env: Record<string, string> = { ...EDGE, ALPHASWARM_TENANT_ROUTER_AUTH_MODE: mode };
+    delete env[missing];
+    const error = refusal(env);
+    expect(error.variable).toBe(missing);
+    expect(error.message).toMatch(/required with ALPHASWARM_TENANT_ROUTER_AUTH_MODE=/);
+  });
+
+  it.each(['HS256', 'none', 'RS256,HS512'])('refuses %s in OIDC_ALGORITHMS', (algorithms) => {
+    const error = refusal({ ...EDGE, ALPHASWARM_TENANT_ROUTER_OIDC_ALGORITHMS: algorithms });
+    expect(error.variable).toBe('ALPHASWARM_TENANT_ROUTER_OIDC_ALGORITHMS');
+    expect(error.message).toMatch(/refused: only asymmetric algorithms/);
+  });
+
+  it('refuses disabled without ALLOW_INSECURE, and in production even with it', () => {
+    const disabled = {
+      ALPHASWARM_TENANT_ROUTER_AUTH_MODE: 'disabled',
+      ALPHASWARM_TENANT_ROUTER_CBA_DESTINATION_CELL_ID: 'cell-a',
+    };
+    expect(refusal(disabled).message).toMatch(
+      /^ALPHASWARM_TENANT_ROUTER_AUTH_MODE: disabled lets every request/,
+    );
+    const insecure = { ...disabled, ALPHASWARM_TENANT_ROUTER_ALLOW_INSECURE: 'true' };
+    expect(loadConfig(insecure).edge?.mode).toBe('disabled');
+    const production = {
+      ...insecure,
+      ...OIDC,
+      ALPHASWARM_AUTH_OIDC_ISSUER: 'https://auth.example.com/',
+      NODE_ENV: 'production',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      ALPHASWARM_TENANCY_INVITE_SECRET: 'x'.repeat(32),
+      ALPHASWARM_CREDENTIALS_KEKS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+    };
+    expect(refusal(production).message).toMatch(/disabled is refused with NODE_ENV=production/);
+  });
+
+  it('needs somewhere to route to: a cells registry or a pinned cell', () => {
+    const env: Record<string, string> = { ...EDGE };
+    delete env.ALPHASWARM_TENANT_ROUTER_CELLS_URL;
+    expect(refusal(env).variable).toBe('ALPHASWARM_TENANT_ROUTER_CELLS_URL');
+    const pinned = { ...env, ALPHASWARM_TENANT_ROUTER_CBA_DESTINATION_CELL_ID: 'cell-a' };
+    expect(loadConfig(pinned).edge?.cba.destinationCellId).toBe('cell-a');
+  });
+
+  it.each(['/ext_authz/v3', '/ext_authz', '/tenancy', '/auth/http'])(
+    'refuses the HTTP prefix %s (it would swallow the JSON form or shadow the API)',
+    (prefix) => {
+      const error = refusal({ ...EDGE, ALPHASWARM_TENANT_ROUTER_HTTP_PATH_PREFIX: prefix });
+      expect(error.variable).toBe('ALPHASWARM_TENANT_ROUTER_HTTP_PATH_PREFIX');
+    },
+  );
+
+  it('refuses a gRPC port that HTTP already holds', () => {
+    const error = refusal({ ...EDGE, PORT: '8080', ALPHASWARM_TENANT_ROUTER_GRPC_PORT: '8080' });
+    expect(error.message).toMatch(/^ALPHASWARM_TENANT_ROUTER_GRPC_PORT: is PORT \(8080\)/);
+  });
+
+  it('derives the JWKS URI from the issuer, as the runbook says', () => {
+    expect(loadConfig(EDGE).edge).toMatchObject({
+      mode: 'required',
+      jwksUri: 'https://tenant.us.auth0.com/.well-known/jwks.json',
+      algorithms: ['RS256'],
+      grpcPort: 9191,
+      httpPathPrefix: '/ext_authz/http',
+      cba: { mode: 'enforce' },
+    });
   });
 });

@@ -2,6 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Public } from './authentication/route-access.decorators';
+import { dpopResourceMetadata } from './dpop/dpop-metadata';
 import { MFA_ACR, PERMISSIONS } from './permissions';
 
 /** What a client (SPA, CLI, agent) needs to know to obtain tokens for this API. No secrets. */
@@ -28,7 +29,14 @@ export class AuthConfigController {
         organization: cli.organization ?? null,
       },
       permissions: PERMISSIONS,
-      dpop: { enabled: auth.dpop.enabled, required: auth.dpop.required },
+      dpop: {
+        enabled: auth.dpop.enabled,
+        required: auth.dpop.required,
+        route_enforcement: auth.dpop.routeEnforcement,
+        nonces: auth.dpop.nonce.enabled,
+        algorithms: auth.dpop.enabled ? auth.dpop.algorithms : [],
+      },
+      ...dpopResourceMetadata(config),
       step_up: {
         enabled: auth.stepUp.enabled,
         default_max_age: auth.stepUp.defaultMaxAgeSeconds,

@@ -6,6 +6,11 @@ import { NoTokenRevocations, TOKEN_REVOCATIONS } from './cache/token-revocations
 import { VerifiedTokenCache } from './cache/verified-token-cache';
 import { AuthenticationGuard } from './authentication/authentication.guard';
 import { AuthDecisions } from './decisions/auth-decisions';
+import { DpopNonces } from './dpop/dpop-nonces';
+import { DpopProofVerifier } from './dpop/dpop-proof-verifier';
+import { DpopProofs } from './dpop/dpop-proofs';
+import { DpopReplayStore } from './dpop/dpop-replay-store';
+import { RequireDpopGuard } from './dpop/require-dpop.guard';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { AccessTokenRules } from './jwt/access-token-rules';
 import { JwksKeyStore } from './jwt/jwks-key-store';
@@ -24,7 +29,7 @@ import { StepUpGuard } from './step-up/step-up.guard';
  * choice, mounting the local issuer, is AppModule's.
  *
  * The guards are provided and exported here but registered as global guards by AppModule, which lists
- * all five in their order. AuthDecisions takes the optional DECISION_SINK port, which AppModule binds
+ * all six in their order. AuthDecisions takes the optional DECISION_SINK port, which AppModule binds
  * to the audit ledger's buffer, so identity never imports audit.
  */
 @Module({
@@ -37,7 +42,12 @@ import { StepUpGuard } from './step-up/step-up.guard';
     AccessTokenRules,
     JwtStrategy,
     AuthDecisions,
+    DpopProofVerifier,
+    DpopNonces,
+    DpopReplayStore,
+    DpopProofs,
     AuthenticationGuard,
+    RequireDpopGuard,
     M2mOnlyGuard,
     ScopeGuard,
     StepUpGuard,
@@ -48,7 +58,10 @@ import { StepUpGuard } from './step-up/step-up.guard';
     AuthDecisions,
     VerifiedTokenCache,
     TOKEN_REVOCATIONS,
+    DpopProofs,
+    DpopReplayStore,
     AuthenticationGuard,
+    RequireDpopGuard,
     M2mOnlyGuard,
     ScopeGuard,
     StepUpGuard,

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, REDIS } from '../core/core.module';
 import type { DatabaseHandle } from '../database/database';
 import { JwksKeyStore } from '../identity/jwt/jwks-key-store';
 import { JOB_QUEUE, type JobQueue } from '../jobs/job-queue';
+import { READINESS_CHECKS, type ReadinessCheck } from '../observability/readiness-check';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -27,7 +28,11 @@ export interface Readiness {
       error?: string;
     };
     jobs: { runner: 'bull' | 'in-process' };
+    /** Features with their own say (the edge check), by name. */
+    [feature: string]: unknown;
   };
+  /** Top-level facts of those features (the edge: `auth_mode`, `cba_mode`, `cells`, `registry_stale`). */
+  [fact: string]: unknown;
 }
 
 /**
@@ -43,6 +48,7 @@ export class ReadinessService {
     @Inject(REDIS) private readonly redis: Redis | null,
     private readonly jwks: JwksKeyStore,
     @Inject(JOB_QUEUE) private readonly jobs: JobQueue,
+    @Optional() @Inject(READINESS_CHECKS) private readonly features: readonly ReadinessCheck[] = [],
   ) {}
 
   async check(): Promise<Readiness> {
@@ -61,12 +67,25 @@ export class ReadinessService {
       ...(redis.status === 'down' ? ['redis'] : []),
       ...(jwks.status === 'cold' ? ['jwks'] : []),
     ];
+    const reports = this.features.map((feature) => [feature.name, feature.report()] as const);
+    const summary: Record<string, unknown> = {};
+    for (const [name, report] of reports) {
+      if (!report.ready) notReady.push(name);
+      Object.assign(summary, report.summary);
+    }
     return {
+      ...summary,
       status: notReady.length === 0 ? 'ready' : 'not_ready',
       not_ready: notReady,
       provider: this.config.auth.provider,
       enforce_mode: this.config.auth.enforce,
-      checks: { database, redis, jwks, jobs: { runner: this.jobs.runner } },
+      checks: {
+        database,
+        redis,
+        jwks,
+        jobs: { runner: this.jobs.runner },
+        ...Object.fromEntries(reports.map(([name, report]) => [name, report.details])),
+      },
     };
   }
 

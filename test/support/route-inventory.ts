@@ -3,6 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { RequestMethod } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { ROUTE_ACCESS } from '../../src/identity/authentication/route-access.decorators';
+import { DpopRequirement } from '../../src/identity/dpop/require-dpop.decorator';
 import { M2mOnlyRequirement } from '../../src/identity/m2m/m2m-only.decorator';
 import { RequiredScopes } from '../../src/identity/scope/require-scope.decorator';
 import { StepUpRequirement } from '../../src/identity/step-up/step-up.decorator';
@@ -16,6 +17,7 @@ import { OrgScopeRequirement } from '../../src/tenancy/org-scope/org-scoped.deco
 const ROUTE_REQUIREMENTS = [
   { name: 'authenticated', key: ROUTE_ACCESS.AuthenticatedRoute, merge: false },
   { name: 'm2m-only', key: M2mOnlyRequirement, merge: false },
+  { name: 'dpop', key: DpopRequirement, merge: false },
   { name: 'scope', key: RequiredScopes, merge: true },
   { name: 'step-up', key: StepUpRequirement, merge: false },
   { name: 'org', key: OrgScopeRequirement, merge: false },

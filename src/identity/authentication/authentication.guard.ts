@@ -6,6 +6,8 @@ import { TOKEN_REVOCATIONS, type TokenRevocations } from '../cache/token-revocat
 import { VerifiedTokenCache } from '../cache/verified-token-cache';
 import { AuthDecisions } from '../decisions/auth-decisions';
 import { AuthError } from '../errors/auth-error';
+import { DpopProofs } from '../dpop/dpop-proofs';
+import { readDpopToken } from '../dpop/dpop-scheme';
 import { bearerCandidate, readBearer } from '../jwt/bearer';
 import { JwtStrategy, reasonOfJwtFailure, type TokenCarrier } from '../jwt/jwt.strategy';
 import { ANONYMOUS, type Principal } from '../principal';
@@ -37,6 +39,9 @@ interface RouteAccess {
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   private readonly access: HandlerMetadata<RouteAccess>;
+  private readonly dpopEnabled: boolean;
+  /** ALPHASWARM_AUTH0_DPOP_REQUIRED: no request is served on a plain bearer token. */
+  private readonly dpopRequired: boolean;
 
   constructor(
     reflector: Reflector,
@@ -45,7 +50,10 @@ export class AuthenticationGuard implements CanActivate {
     private readonly verified: VerifiedTokenCache,
     @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
     private readonly strategy: JwtStrategy,
+    private readonly dpop: DpopProofs,
   ) {
+    this.dpopEnabled = config.auth.dpop.enabled;
+    this.dpopRequired = config.auth.dpop.required;
     this.access = new HandlerMetadata((targets) => {
       const m2mOnly = reflector.getAllAndOverride(M2mOnlyRequirement, targets) !== undefined;
       return {
@@ -75,8 +83,12 @@ export class AuthenticationGuard implements CanActivate {
     const candidate = bearerCandidate(header);
     const connection = request.raw.socket;
     const cached = candidate === undefined ? undefined : this.verified.find(candidate, connection);
-    if (cached) return this.admit(request, cached, access);
+    if (cached) return this.admitBearer(request, cached, access);
 
+    if (this.dpopEnabled) {
+      const dpopToken = readDpopToken(header);
+      if (dpopToken !== undefined) return this.authenticateDpop(context, request, dpopToken, access);
+    }
     const presented = readBearer(header);
     if (presented.scheme !== 'bearer') {
       // Only a request that presents nothing at all may be served anonymously: credentials of another
@@ -92,13 +104,46 @@ export class AuthenticationGuard implements CanActivate {
       }
       throw new AuthError('missing_token');
     }
-    const token = presented.token;
+    // Refused before any verification: no bearer token can pass, valid or not.
+    if (this.dpopRequired) throw new AuthError('dpop_required');
+    return this.verifyAndRemember(presented.token, connection, access).then((principal) =>
+      this.admitBearer(request, principal, access),
+    );
+  }
 
+  /**
+   * A plain bearer request. A DPoP-bound token sent this way is refused (RFC 9449 §7.2): its binding
+   * would be worthless if the token alone were enough — and so is every bearer token when DPoP is
+   * required. (Bound tokens are refused even with DPoP off: a resource server never downgrades them.)
+   */
+  private admitBearer(request: AuthenticatedRequest, principal: Principal, access: RouteAccess): true {
+    if (principal.dpopJkt !== undefined || this.dpopRequired) throw new AuthError('dpop_required');
+    return this.admit(request, principal, access);
+  }
+
+  /**
+   * `Authorization: DPoP <token>`: the token as for Bearer (the verified-token cache may answer for it),
+   * then the proof, in full, on every request — a cache hit never skips the proof or its replay check.
+   */
+  private async authenticateDpop(
+    context: ExecutionContext,
+    request: AuthenticatedRequest,
+    token: string,
+    access: RouteAccess,
+  ): Promise<boolean> {
+    const connection = request.raw.socket;
+    const principal =
+      this.verified.find(token, connection) ?? (await this.verifyAndRemember(token, connection, access));
+    await this.dpop.checkBound(request, context.getArgByIndex(1), token, principal.dpopJkt);
+    return this.admit(request, principal, access);
+  }
+
+  private verifyAndRemember(token: string, connection: object, access: RouteAccess): Promise<Principal> {
     const epoch = this.verified.epoch;
     return this.verify(token).then(
       (principal) => {
         this.verified.remember(token, principal, connection, epoch);
-        return this.admit(request, principal, access);
+        return principal;
       },
       (error: unknown) => {
         // A token that claims to be a client (`<id>@clients`) without being one is, to an M2M-only

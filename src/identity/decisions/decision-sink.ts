@@ -7,8 +7,11 @@ export type DecisionKind = 'deny' | 'would_deny' | 'step_up_passed';
 /** One authorization decision worth keeping, captured on the request path as plain values. */
 export interface DecisionEvent {
   readonly kind: DecisionKind;
-  /** The reason code of a deny or would-be deny; null for a step-up that passed. */
-  readonly reason: AuthReason | null;
+  /**
+   * The reason code of a deny or would-be deny: identity's `AuthReason`, or a code of a module above
+   * identity that decides on its own (the edge check's `EdgeReason`); null for a step-up that passed.
+   */
+  readonly reason: AuthReason | (string & NonNullable<unknown>) | null;
   /** Milliseconds since the epoch. */
   readonly at: number;
   /** The route template, never the raw path. */

@@ -1,7 +1,9 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthDecisions } from '../decisions/auth-decisions';
+import { isDpopScheme } from '../dpop/dpop-scheme';
 import { AuthError, OAuthError } from './auth-error';
 import type { CredentialReason, RequestReason } from '../../common/errors/request-reasons';
 import { RequestError } from '../../common/errors/request-error';
@@ -34,7 +36,17 @@ const REQUEST_ERRORS: Record<number, [RequestReason | CredentialReason, string]>
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
-  constructor(private readonly decisions: AuthDecisions) {}
+  private readonly dpop: AppConfig['auth']['dpop'];
+  /** `algs="…"` of every DPoP challenge (RFC 9449 §7.1). */
+  private readonly dpopAlgs: Record<string, string>;
+
+  constructor(
+    private readonly decisions: AuthDecisions,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.dpop = config.auth.dpop;
+    this.dpopAlgs = { algs: config.auth.dpop.algorithms.join(' ') };
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
@@ -43,8 +55,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
     if (exception instanceof AuthError) {
       this.decisions.deny(request, exception.reason);
-      const challenge = challengeOf(exception);
-      if (challenge) void reply.header('www-authenticate', challenge);
+      const challenges = this.challengesOf(exception, request.headers.authorization);
+      if (challenges.length > 0) void reply.header('www-authenticate', challenges);
       send(reply, exception.status, {
         error: bodyErrorOf(exception),
         error_description: exception.message,
@@ -109,6 +121,34 @@ export class ApiExceptionFilter implements ExceptionFilter {
       request_id: requestId,
     });
   }
+
+  /**
+   * The `WWW-Authenticate` challenges of a refusal: one per scheme this request could have succeeded
+   * with, the error attributes only on the scheme the client used (RFC 9449 §7.1). Without DPoP, the
+   * RFC 6750 Bearer challenge alone. Bearer is not offered where it cannot pass (DPoP required, or a
+   * bound token / a `@RequireDpop` route); a client that used it there is told, as RFC 6750 §3.1 asks
+   * for an unsupported method, only what to use instead.
+   */
+  private challengesOf(error: AuthError, authorization: string | string[] | undefined): string[] {
+    const attributes = challengeAttributesOf(error);
+    if (!this.dpop.enabled) return attributes ? [challenge('Bearer', attributes)] : [];
+    if (!attributes) return [];
+    const bearerAccepted = !this.dpop.required && error.reason !== 'dpop_required';
+    const bare = error.reason === 'missing_token' || error.reason === 'dpop_required';
+    const usedDpop = isDpopScheme(authorization);
+    // A 403 is final: it names what is missing on the scheme used, and offers no other way in.
+    const offerOther = error.status !== 403;
+    const challenges: string[] = [];
+    if (bearerAccepted && (usedDpop ? offerOther : true)) {
+      challenges.push(challenge('Bearer', usedDpop || bare ? {} : attributes));
+    }
+    if (usedDpop || offerOther) {
+      challenges.push(
+        challenge('DPoP', usedDpop && !bare ? { ...attributes, ...this.dpopAlgs } : this.dpopAlgs),
+      );
+    }
+    return challenges;
+  }
 }
 
 function send(reply: FastifyReply, status: number, body: ErrorBody): void {
@@ -122,26 +162,36 @@ function send(reply: FastifyReply, status: number, body: ErrorBody): void {
 function bodyErrorOf(error: AuthError): string {
   if (error.status === 400) return 'invalid_request';
   if (error.reason === 'missing_token') return 'unauthorized';
+  // RFC 9449 §7.1 error codes: `use_dpop_nonce` arrives in the challenge, every other proof failure is one.
+  if (error.challenge.error !== undefined) return error.challenge.error;
+  if (error.reason === 'invalid_dpop_proof' || error.reason === 'dpop_replay') return 'invalid_dpop_proof';
   if (error.reason === 'insufficient_scope' || error.reason === 'insufficient_user_authentication') {
     return error.reason;
   }
   return error.status === 401 ? 'invalid_token' : 'forbidden';
 }
 
-/** RFC 6750 §3: no `error` attribute when no token was sent; `insufficient_scope` names the scope. */
-function challengeOf(error: AuthError): string | undefined {
-  if (error.reason === 'missing_token') return 'Bearer';
+/**
+ * RFC 6750 §3: the attributes of the challenge (none when no token was sent); `insufficient_scope`
+ * names the scope. Undefined when the refusal carries no challenge (a final 403).
+ */
+function challengeAttributesOf(error: AuthError): Record<string, string> | undefined {
+  if (error.reason === 'missing_token') return {};
   let code: string;
   if (error.status === 400) code = 'invalid_request';
   else if (error.reason === 'insufficient_scope') code = error.reason;
   // RFC 9470 challenges only a caller who can step up (401); a 403 here is final.
   else if (error.reason === 'insufficient_user_authentication' && error.status === 401) code = error.reason;
+  else if (error.reason === 'invalid_dpop_proof' || error.reason === 'dpop_replay')
+    code = 'invalid_dpop_proof';
   else if (error.status === 401) code = 'invalid_token';
   else return undefined;
-  const attributes = { error: code, error_description: error.message, ...error.challenge };
-  return `Bearer ${Object.entries(attributes)
-    .map(([name, value]) => `${name}="${value.replace(/["\\]/g, '')}"`)
-    .join(', ')}`;
+  return { error: code, error_description: error.message, ...error.challenge };
+}
+
+function challenge(scheme: string, attributes: Record<string, string>): string {
+  const pairs = Object.entries(attributes).map(([name, value]) => `${name}="${value.replace(/["\\]/g, '')}"`);
+  return pairs.length === 0 ? scheme : `${scheme} ${pairs.join(', ')}`;
 }
 
 /**

@@ -61,7 +61,8 @@ export class AuthError extends Error {
 /** An RFC 6749 token-endpoint error (`{ error, error_description }`, 400 or 401). */
 export class OAuthError extends Error {
   constructor(
-    readonly error: OAuthReason | 'invalid_request',
+    /** RFC 6749 §5.2 codes, and RFC 9449 §5 `invalid_dpop_proof` for a bad proof at the token endpoint. */
+    readonly error: OAuthReason | 'invalid_request' | 'invalid_dpop_proof',
     description: string,
   ) {
     super(description);

@@ -440,8 +440,9 @@ describe(AccessTokenRules.name, () => {
     });
 
     describe('DPoP binding', () => {
-      it('refuses a DPoP-bound token presented as a bearer token', () => {
-        expect(reasonOf(() => sut.toPrincipal(claims({ cnf: { jkt: 'thumbprint' } })))).toBe('dpop_required');
+      it('puts the key thumbprint of a DPoP-bound token on the principal', () => {
+        const jkt = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs';
+        expect(sut.toPrincipal(claims({ cnf: { jkt } })).dpopJkt).toBe(jkt);
       });
 
       it('accepts a confirmation without a key thumbprint', () => {

@@ -3,7 +3,7 @@ import { AuthError } from '../errors/auth-error';
 /** Longer than any access token an IdP issues; longer headers are refused before any parsing. */
 export const MAX_BEARER_LENGTH = 8192;
 /** RFC 6750 §2.1: the credentials after `Bearer` are one b64token. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+export const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const SPACE = 0x20;
 
 /** What one `Authorization` header carries, as far as this resource server is concerned. */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { IdentityModule } from '../identity.module';
 import { LocalIssuerController } from './local-issuer.controller';
 import { LocalIssuer } from './local-issuer.service';
 import { LocalSigningKeys } from './local-signing-keys';
@@ -6,9 +7,11 @@ import { LocalSigningKeys } from './local-signing-keys';
 /**
  * The local development issuer (docs/authentication.md): it signs tokens with a key kept in the
  * database. AppModule mounts it only under the local provider, so elsewhere its routes are absent.
- * It imports nothing: the data source comes from the global core.
+ * The data source comes from the global core; identity supplies the DPoP proof check of the token
+ * endpoint.
  */
 @Module({
+  imports: [IdentityModule],
   controllers: [LocalIssuerController],
   providers: [LocalSigningKeys, LocalIssuer],
 })

@@ -10,7 +10,8 @@ import { LocalSigningKeys } from './local-signing-keys';
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` for a token bound to a key (RFC 9449 §5), which must be sent with proofs of that key. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope?: string;
 }
@@ -48,6 +49,8 @@ export class LocalIssuer {
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: [this.keys.alg],
       scopes_supported: [],
+      // RFC 9449 §5.1: a DPoP proof at the token endpoint binds the token it issues.
+      ...(this.auth.dpop.enabled ? { dpop_signing_alg_values_supported: this.auth.dpop.algorithms } : {}),
     };
   }
 
@@ -67,12 +70,20 @@ export class LocalIssuer {
     if (request.roles) claims[`${ns}roles`] = request.roles;
     if (request.amr) claims.amr = request.amr;
     if (request.email) claims.email = request.email;
+    if (request.dpop_jkt) claims.cnf = { jkt: request.dpop_jkt };
     const token = await this.sign(request.sub ?? LOCAL_DEFAULTS.sub, this.auth.audience, claims, expiresIn);
-    return { access_token: token, token_type: 'Bearer', expires_in: expiresIn };
+    return { access_token: token, token_type: tokenTypeOf(request.dpop_jkt), expires_in: expiresIn };
   }
 
-  /** RFC 6749 §4.4 client credentials for the clients listed in ALPHASWARM_AUTH_LOCAL_CLIENTS. */
-  async clientCredentials(body: unknown, authorization: string | undefined): Promise<TokenResponse> {
+  /**
+   * RFC 6749 §4.4 client credentials for the clients listed in ALPHASWARM_AUTH_LOCAL_CLIENTS. `dpopJkt`,
+   * the key of a verified DPoP proof sent with the request, binds the token to that key (RFC 9449 §5).
+   */
+  async clientCredentials(
+    body: unknown,
+    authorization: string | undefined,
+    dpopJkt?: string,
+  ): Promise<TokenResponse> {
     const params = asParams(body);
     if (params.grant_type === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
     if (params.grant_type !== 'client_credentials') {
@@ -101,13 +112,19 @@ export class LocalIssuer {
       granted = requested;
     }
     const expiresIn = this.auth.local.m2mTokenTtlSeconds;
-    const token = await this.sign(
-      `${client.clientId}@clients`,
-      audience,
-      { permissions: granted, azp: client.clientId, gty: 'client-credentials' },
-      expiresIn,
-    );
-    return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: granted.join(' ') };
+    const claims: Record<string, unknown> = {
+      permissions: granted,
+      azp: client.clientId,
+      gty: 'client-credentials',
+    };
+    if (dpopJkt !== undefined) claims.cnf = { jkt: dpopJkt };
+    const token = await this.sign(`${client.clientId}@clients`, audience, claims, expiresIn);
+    return {
+      access_token: token,
+      token_type: tokenTypeOf(dpopJkt),
+      expires_in: expiresIn,
+      scope: granted.join(' '),
+    };
   }
 
   private authenticateClient(
@@ -141,6 +158,10 @@ export class LocalIssuer {
       .setJti(randomUUID())
       .sign(this.keys.privateKey);
   }
+}
+
+function tokenTypeOf(dpopJkt: string | undefined): TokenResponse['token_type'] {
+  return dpopJkt === undefined ? 'Bearer' : 'DPoP';
 }
 
 function digest(value: string): Buffer {

@@ -7,6 +7,7 @@ import {
   IsOptional,
   IsString,
   Length,
+  Matches,
   Max,
   Min,
 } from 'class-validator';
@@ -65,4 +66,11 @@ export class LocalLoginDto {
   @Min(1)
   @Max(86400)
   expires_in?: number;
+
+  @ApiPropertyOptional({
+    description: 'Binds the token to this DPoP key: its RFC 7638 SHA-256 thumbprint (cnf.jkt)',
+  })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'dpop_jkt must be a base64url SHA-256 JWK thumbprint' })
+  dpop_jkt?: string;
 }

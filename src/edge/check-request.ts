@@ -1,0 +1,95 @@
+/**
+ * One authorization check, whatever the transport brought it: the original request's headers as sent
+ * (names in any case, repeated names kept), its method and path, and the client address when known.
+ */
+export interface EdgeRequest {
+  readonly headers: readonly (readonly [name: string, value: string])[];
+  readonly method: string;
+  readonly path: string;
+  readonly sourceIp?: string;
+}
+
+/** Why a check request could not be read: it is denied `invalid_check_request`, never allowed. */
+export class InvalidCheckRequest extends Error {
+  constructor(what: string) {
+    super(what);
+    this.name = 'InvalidCheckRequest';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A member under its proto field name or its JSON (lowerCamel) name, as protobuf JSON allows both. */
+function member(object: Json, snake: string): unknown {
+  if (snake in object) return object[snake];
+  const camel = snake.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+  return object[camel];
+}
+
+/**
+ * An Envoy `CheckRequest` as JSON (the runbook's form), or a gRPC `CheckRequest` decoded with the
+ * proto field names: `attributes.request.http` must be there, and its `headers`, when present, a map of
+ * strings. Envoy's newer `header_map` (repeated `{key, value | raw_value}`) is read too.
+ */
+export function fromCheckRequest(body: unknown): EdgeRequest {
+  if (!isObject(body)) throw new InvalidCheckRequest('the check request is not an object');
+  const attributes = body.attributes;
+  if (!isObject(attributes)) throw new InvalidCheckRequest('attributes is missing');
+  const request = attributes.request;
+  const http = isObject(request) ? request.http : undefined;
+  if (!isObject(http)) throw new InvalidCheckRequest('attributes.request.http is missing');
+  const headers: [string, string][] = [];
+  const map = http.headers;
+  const headerMap = member(http, 'header_map');
+  if (map !== undefined && map !== null) {
+    if (!isObject(map)) throw new InvalidCheckRequest('attributes.request.http.headers is not an object');
+    for (const [name, value] of Object.entries(map)) {
+      if (typeof value !== 'string') throw new InvalidCheckRequest('a header value is not a string');
+      headers.push([name, value]);
+    }
+  }
+  if (isObject(headerMap) && Array.isArray(headerMap.headers)) {
+    for (const entry of headerMap.headers as unknown[]) {
+      if (!isObject(entry) || typeof entry.key !== 'string') {
+        throw new InvalidCheckRequest('a header_map entry is not a header');
+      }
+      const raw = member(entry, 'raw_value');
+      const value =
+        typeof entry.value === 'string' && entry.value !== ''
+          ? entry.value
+          : raw instanceof Uint8Array
+            ? Buffer.from(raw).toString('latin1')
+            : typeof raw === 'string'
+              ? Buffer.from(raw, 'base64').toString('latin1')
+              : '';
+      headers.push([entry.key, value]);
+    }
+  }
+  // proto3 leaves an empty map off the wire (and its JSON mapping omits it): no headers is a request
+  // with no headers, which then has no credentials.
+  const source = attributes.source;
+  const address =
+    isObject(source) && isObject(source.address) ? member(source.address, 'socket_address') : undefined;
+  const sourceIp = isObject(address) && typeof address.address === 'string' ? address.address : undefined;
+  return {
+    headers,
+    method: typeof http.method === 'string' ? http.method : '',
+    path: typeof http.path === 'string' ? http.path : '',
+    sourceIp,
+  };
+}
+
+/** The headers of a request Envoy forwarded in HTTP service mode, from Node's raw list (repeats kept). */
+export function fromRawHeaders(
+  raw: readonly string[],
+  method: string,
+  path: string,
+  ip: string,
+): EdgeRequest {
+  const headers: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i], raw[i + 1]]);
+  return { headers, method, path, sourceIp: ip };
+}

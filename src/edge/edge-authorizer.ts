@@ -1,0 +1,226 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { EdgeConfig } from '../config/edge-config';
+import { AuthError } from '../identity/errors/auth-error';
+import { readBearer } from '../identity/jwt/bearer';
+import { createTokenVerifier, type TokenVerifier } from '../identity/jwt/token-verifier';
+import type { Principal } from '../identity/principal';
+import { CbaVerifier } from './cba/cba-verifier';
+import { CellsRegistry } from './cells/cells-registry';
+import type { EdgeRequest } from './check-request';
+import { EDGE_CONFIG } from './edge-config.token';
+import {
+  type EdgeAllowReason,
+  type EdgeDenyReason,
+  type EdgeReason,
+  edgeReasonDescription,
+  edgeReasonStatus,
+} from './edge-reasons';
+
+/** Every header the edge sets upstream starts with this; every client-sent one is removed or overwritten. */
+export const IDENTITY_HEADER_PREFIX = 'x-alphaswarm-';
+export const CBA_HEADER = 'cell-bound-authorization';
+/** A header value the edge may set: visible ASCII and spaces, nothing that could split a header. */
+const HEADER_VALUE = /^[\x20-\x7e]{1,1024}$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const VERIFIED_CACHE_MAX = 10_000;
+
+export interface EdgeAllow {
+  readonly allowed: true;
+  readonly reason: EdgeAllowReason;
+  /** Headers to set upstream, overwriting whatever the client sent under these names. */
+  readonly set: readonly (readonly [string, string])[];
+  /** Client-sent identity headers (lower case) that are not overwritten: Envoy must remove them. */
+  readonly remove: readonly string[];
+  readonly principal?: Principal;
+  /** CBA problems seen under CBA_MODE=monitor (logged and counted, not enforced). */
+  readonly cbaWouldDeny?: EdgeReason;
+}
+
+export interface EdgeDeny {
+  readonly allowed: false;
+  readonly reason: EdgeDenyReason;
+  readonly status: 400 | 401 | 403 | 503;
+  readonly description: string;
+  /** RFC 6750 challenge for 400/401/403; none for 503. */
+  readonly challenge?: string;
+  readonly principal?: Principal;
+}
+
+export type EdgeDecision = EdgeAllow | EdgeDeny;
+
+/**
+ * The one decision of the edge check, shared by the JSON form, Envoy's HTTP service mode and gRPC
+ * (docs/edge.md). It verifies the bearer token with identity's token rules against the tenant router's
+ * own issuer, places the caller on a cell of its tier, checks a cross-cell CBA when one is presented, and
+ * says which identity headers to set and which client-sent ones to strip. It never throws: an internal
+ * failure is a deny (`edge_unavailable`), never an allow.
+ */
+@Injectable()
+export class EdgeAuthorizer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly verifier?: TokenVerifier;
+  /** Tokens verified before, with their principal: a hit costs a map lookup and an expiry check. */
+  private readonly verified = new LRUCache<string, Principal>({ max: VERIFIED_CACHE_MAX });
+
+  constructor(
+    @Inject(APP_CONFIG) appConfig: AppConfig,
+    @Inject(EDGE_CONFIG) private readonly config: EdgeConfig,
+    private readonly cells: CellsRegistry,
+    private readonly cba: CbaVerifier,
+  ) {
+    const { issuer, audience, jwksUri, algorithms } = config;
+    if (issuer !== undefined && audience !== undefined && jwksUri !== undefined) {
+      this.verifier = createTokenVerifier(appConfig, { issuer, audience, jwksUri, algorithms });
+      // A key removed from the JWKS must stop verifying at once, not when a cached token expires.
+      this.verifier.keys.onKeySetChange(() => this.verified.clear());
+    }
+  }
+
+  get mode(): EdgeConfig['mode'] {
+    return this.config.mode;
+  }
+
+  /** The key store of the edge's issuer (for /readyz); undefined in `disabled` mode. */
+  get keys(): TokenVerifier['keys'] | undefined {
+    return this.verifier?.keys;
+  }
+
+  onApplicationBootstrap(): void {
+    this.verifier?.keys.startWarming();
+  }
+
+  onApplicationShutdown(): void {
+    this.verifier?.keys.onApplicationShutdown();
+  }
+
+  async decide(request: EdgeRequest): Promise<EdgeDecision> {
+    try {
+      return await this.decideOrThrow(request);
+    } catch (error) {
+      if (error instanceof AuthError) return tokenDeny(error);
+      return edgeDeny('edge_unavailable');
+    }
+  }
+
+  private async decideOrThrow(request: EdgeRequest): Promise<EdgeDecision> {
+    const { authorization, cba, spoofed } = readHeaders(request.headers);
+    if (authorization.length > 1) {
+      // Two credentials could name two callers; which one a cell would read is a guess.
+      return tokenDeny(new AuthError('malformed_token', {}, 400));
+    }
+    if (this.config.mode === 'disabled') {
+      return this.route('auth_disabled', undefined, spoofed, cba);
+    }
+    const presented = readBearer(authorization[0]);
+    if (presented.scheme !== 'bearer') {
+      // Only a request that presents nothing may pass anonymously: another scheme is refused, not ignored.
+      if (presented.scheme === 'none' && this.config.mode === 'permissive') {
+        return this.route('anonymous', undefined, spoofed, cba);
+      }
+      throw new AuthError('missing_token');
+    }
+    const principal = await this.principalOf(presented.token);
+    return this.route('verified', principal, spoofed, cba);
+  }
+
+  private async principalOf(token: string): Promise<Principal> {
+    const cached = this.verified.get(token);
+    if (cached && (cached.expiresAt ?? 0) > Date.now() / 1000) return cached;
+    const principal = await (this.verifier as TokenVerifier).verify(token);
+    this.verified.set(token, principal);
+    return principal;
+  }
+
+  private async route(
+    reason: EdgeAllowReason,
+    principal: Principal | undefined,
+    spoofed: readonly string[],
+    cba: readonly string[],
+  ): Promise<EdgeDecision> {
+    const tier = principal?.tier ?? this.config.cells.defaultTier;
+    const tenant = principal?.tenantId ?? principal?.orgId ?? principal?.sub ?? 'anonymous';
+    const cell = this.cells.cellFor(tenant, tier);
+    if (cell === undefined) return edgeDeny('no_cell_available', principal);
+
+    let cbaWouldDeny: EdgeReason | undefined;
+    if (cba.length > 0) {
+      const problem = await this.cba.check(cba, cell.id);
+      if (problem !== undefined) {
+        if (this.config.cba.mode === 'enforce') return edgeDeny(problem, principal);
+        cbaWouldDeny = problem;
+      }
+    }
+
+    const set: [string, string][] = [
+      ['x-alphaswarm-auth', reason === 'auth_disabled' ? 'disabled' : reason],
+      ['x-alphaswarm-cell', cell.id],
+    ];
+    if (principal) {
+      set.push(['x-alphaswarm-sub', principal.sub]);
+      if (principal.tenantId !== undefined) set.push(['x-alphaswarm-tenant', principal.tenantId]);
+      if (principal.workspaceId !== undefined) set.push(['x-alphaswarm-workspace', principal.workspaceId]);
+      if (principal.tier !== undefined) set.push(['x-alphaswarm-tier', principal.tier]);
+    }
+    // A value that cannot travel as a header (a control character in a signed claim) is refused, not cut.
+    if (!set.every(([, value]) => HEADER_VALUE.test(value))) {
+      return tokenDeny(new AuthError('malformed_token'), principal);
+    }
+    const setNames = new Set(set.map(([name]) => name));
+    const remove = spoofed.filter((name) => !setNames.has(name));
+    return { allowed: true, reason, set, remove, principal, cbaWouldDeny };
+  }
+}
+
+/**
+ * The headers the decision reads, found in any case: `authorization` and `cell-bound-authorization`
+ * values (every occurrence, so a repeat is seen), and every client-sent `x-alphaswarm-*` name in lower
+ * case, once each (stray whitespace around a name is ignored; a name no proxy could forward is skipped).
+ */
+function readHeaders(headers: EdgeRequest['headers']): {
+  authorization: string[];
+  cba: string[];
+  spoofed: string[];
+} {
+  const authorization: string[] = [];
+  const cba: string[] = [];
+  const spoofed = new Set<string>();
+  for (const [rawName, value] of headers) {
+    const name = rawName.trim().toLowerCase();
+    if (name === 'authorization') authorization.push(value);
+    else if (name === CBA_HEADER) cba.push(value);
+    else if (name.startsWith(IDENTITY_HEADER_PREFIX) && HEADER_NAME.test(name)) spoofed.add(name);
+  }
+  return { authorization, cba, spoofed: [...spoofed] };
+}
+
+function tokenDeny(error: AuthError, principal?: Principal): EdgeDeny {
+  const status = error.status;
+  const challenge =
+    error.reason === 'missing_token'
+      ? 'Bearer'
+      : status === 400
+        ? `Bearer error="invalid_request", error_description="${error.message}"`
+        : `Bearer error="invalid_token", error_description="${error.message}"`;
+  return { allowed: false, reason: error.reason, status, description: error.message, challenge, principal };
+}
+
+function edgeDeny(reason: EdgeReason, principal?: Principal): EdgeDeny {
+  const status = edgeReasonStatus(reason);
+  const description = edgeReasonDescription(reason);
+  const challenge =
+    status === 503
+      ? undefined
+      : `Bearer error="${status === 400 ? 'invalid_request' : 'invalid_token'}", error_description="${description}"`;
+  return { allowed: false, reason, status, description, challenge, principal };
+}
+
+/** The deny of a check request that could not be read. */
+export function invalidCheckRequest(): EdgeDeny {
+  return edgeDeny('invalid_check_request');
+}
+
+/** The deny of a check that failed inside the edge: Envoy must see a refusal, never an allow. */
+export function edgeUnavailable(): EdgeDeny {
+  return edgeDeny('edge_unavailable');
+}

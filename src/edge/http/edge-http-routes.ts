@@ -1,0 +1,165 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { EdgeConfig } from '../../config/edge-config';
+import { type EdgeRequest, fromCheckRequest, fromRawHeaders, InvalidCheckRequest } from '../check-request';
+import {
+  type EdgeDecision,
+  EdgeAuthorizer,
+  type EdgeDeny,
+  edgeUnavailable,
+  invalidCheckRequest,
+} from '../edge-authorizer';
+import { EDGE_CONFIG } from '../edge-config.token';
+import { EdgeDecisions, type EdgeTransport } from '../edge-decisions';
+
+/** The runbook's JSON form of the check. */
+export const JSON_CHECK_PATH = '/ext_authz/v3/check';
+/** Bodies of check requests larger than this are refused (Envoy sends headers, not payloads). */
+const MAX_CHECK_BODY = 256 * 1024;
+
+/**
+ * The two HTTP doors of the edge check (docs/edge.md), registered as one Fastify plugin rather than as
+ * Nest controllers (ADR 0013): a check must read any method and any body itself, so that a body that is
+ * not JSON, or a forwarded `content-type` with no body, is a counted deny with a reason rather than the
+ * framework's parse error; and no API guard applies, since the check is its own authentication.
+ *
+ * - `POST /ext_authz/v3/check`: an Envoy `CheckRequest` as JSON. 200 allows, with the identity headers
+ *   as response headers and in the body; 400/401/403/503 deny, with `WWW-Authenticate` and the reason.
+ * - `<prefix>/*`, every method: Envoy's HTTP service mode. 200 allows, the identity headers are the ones
+ *   Envoy copies upstream (`allowed_upstream_headers`), `x-envoy-auth-headers-to-remove` names the
+ *   client-sent ones to strip; any other status goes to the client as it is.
+ */
+@Injectable()
+export class EdgeHttpRoutes implements OnModuleInit {
+  constructor(
+    private readonly adapter: HttpAdapterHost,
+    @Inject(EDGE_CONFIG) private readonly config: EdgeConfig,
+    private readonly authorizer: EdgeAuthorizer,
+    private readonly decisions: EdgeDecisions,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
+    const prefix = this.config.httpPathPrefix;
+    void fastify.register((scope: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
+      // In this scope only: every body arrives as bytes, whatever its content type (or none).
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser(
+        '*',
+        { parseAs: 'buffer', bodyLimit: MAX_CHECK_BODY },
+        (_request, body, next) => next(null, body),
+      );
+      scope.setErrorHandler((error: { statusCode?: number }, request, reply) => {
+        // The framework refusing the request (an oversized or unreadable body) is a bad check; anything
+        // else failed inside. Either is a counted deny, never an allow and never a 500.
+        const status = error.statusCode ?? 500;
+        const decision = status >= 400 && status < 500 ? invalidCheckRequest() : edgeUnavailable();
+        this.decisions.record(decision, undefined, transportOf(request, prefix), String(request.id));
+        this.sendDeny(reply, decision, String(request.id));
+      });
+      scope.post(JSON_CHECK_PATH, (request, reply) => this.checkJson(request, reply));
+      scope.all(prefix, (request, reply) => this.checkForwarded(request, reply));
+      scope.all(`${prefix}/*`, (request, reply) => this.checkForwarded(request, reply));
+      done();
+    });
+  }
+
+  private async checkJson(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const requestId = String(request.id);
+    let check: EdgeRequest;
+    try {
+      const parsed = fromCheckRequest(parseJson(request.body));
+      check = parsed.sourceIp === undefined ? { ...parsed, sourceIp: request.ip } : parsed;
+    } catch (error) {
+      if (!(error instanceof InvalidCheckRequest)) throw error;
+      const decision = invalidCheckRequest();
+      this.decisions.record(decision, undefined, 'json', requestId);
+      this.sendDeny(reply, decision, requestId);
+      return;
+    }
+    const decision = await this.authorizer.decide(check);
+    this.decisions.record(decision, check, 'json', requestId);
+    if (!decision.allowed) {
+      this.sendDeny(reply, decision, requestId);
+      return;
+    }
+    this.setIdentityHeaders(reply, decision);
+    void reply
+      .status(200)
+      .header('cache-control', 'no-store')
+      .send({
+        decision: 'allow',
+        reason: decision.reason,
+        headers: Object.fromEntries(decision.set),
+        headers_to_remove: decision.remove,
+      });
+  }
+
+  private async checkForwarded(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const requestId = String(request.id);
+    const prefix = this.config.httpPathPrefix;
+    const path = request.url.length > prefix.length ? request.url.slice(prefix.length) : '/';
+    const check = fromRawHeaders(request.raw.rawHeaders, request.method, path, request.ip);
+    const decision = await this.authorizer.decide(check);
+    this.decisions.record(decision, check, 'http', requestId);
+    if (!decision.allowed) {
+      this.sendDeny(reply, decision, requestId);
+      return;
+    }
+    this.setIdentityHeaders(reply, decision);
+    void reply.status(200).header('cache-control', 'no-store').send();
+  }
+
+  private setIdentityHeaders(reply: FastifyReply, decision: Extract<EdgeDecision, { allowed: true }>): void {
+    for (const [name, value] of decision.set) void reply.header(name, value);
+    if (decision.remove.length > 0)
+      void reply.header('x-envoy-auth-headers-to-remove', decision.remove.join(','));
+  }
+
+  private sendDeny(reply: FastifyReply, decision: EdgeDeny, requestId: string): void {
+    if (decision.challenge !== undefined) void reply.header('www-authenticate', decision.challenge);
+    void reply
+      .status(decision.status)
+      .header('cache-control', 'no-store')
+      .type('application/json; charset=utf-8')
+      .send(denyBody(decision, requestId));
+  }
+}
+
+/** The JSON body of a deny, in the service's error shape (docs/errors.md). */
+export function denyBody(decision: EdgeDeny, requestId: string): Record<string, string> {
+  return {
+    error: errorOf(decision),
+    error_description: decision.description,
+    reason: decision.reason,
+    request_id: requestId,
+  };
+}
+
+function errorOf(decision: EdgeDeny): string {
+  if (decision.reason === 'missing_token') return 'unauthorized';
+  switch (decision.status) {
+    case 400:
+      return 'invalid_request';
+    case 401:
+      return 'invalid_token';
+    case 403:
+      return 'access_denied';
+    case 503:
+      return 'temporarily_unavailable';
+  }
+}
+
+function parseJson(body: unknown): unknown {
+  if (!Buffer.isBuffer(body) || body.length === 0) throw new InvalidCheckRequest('no body');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new InvalidCheckRequest('the body is not JSON');
+  }
+}
+
+function transportOf(request: FastifyRequest, prefix: string): EdgeTransport {
+  return request.url.startsWith(prefix) ? 'http' : 'json';
+}
