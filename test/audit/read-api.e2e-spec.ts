@@ -299,7 +299,8 @@ describe('reading the audit ledger', () => {
         .get(TenantDb)
         .run({ kind: 'org', orgId: admin.orgId }, (manager) =>
           manager.query<{ seq: string }[]>(
-            `SELECT seq::text AS seq FROM security_audit_events WHERE event_type = 'audit.export'`,
+            `SELECT seq::text AS seq FROM security_audit_events WHERE org_id = $1 AND event_type = 'audit.export'`,
+            [admin.orgId],
           ),
         );
       expect(seqs.length).toBeGreaterThanOrEqual(1203);
