@@ -104,6 +104,24 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  {
+    // Auth0 Action bodies: CommonJS scripts run by Auth0's Node runtime, type-checked by their own
+    // tsconfig (auth0/actions/tsconfig.json, docs/auth0.md).
+    files: ['auth0/actions/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        exports: 'writable',
+        require: 'readonly',
+        console: 'readonly',
+        fetch: 'readonly',
+        AbortSignal: 'readonly',
+        URL: 'readonly',
+      },
+    },
+    // Auth0 loads an Action's npm dependencies with require().
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   ...layerRules,
   prettier,
 );

@@ -5,6 +5,7 @@ import { type LedgerWriteResult, measureLedgerWrites } from './audit-writes';
 import { BenchDpopClient } from './dpop';
 import { BENCH_AUDIENCE, BENCH_SUBJECT, BenchIssuer } from './issuer';
 import type { LoadParams, LoadResult } from './load';
+import { type LogStreamResult, measureLogStream, seedRevocations } from './log-stream';
 import { mintTokens } from './mint';
 import { canPin, freePort, reachable, runGrpcLoad, runLoad, Server, StartError } from './processes';
 
@@ -46,8 +47,14 @@ const LEDGER_SECONDS = 5;
 const BAD_TOKEN = { authorization: 'Bearer not-a-token' };
 const INVITE_SECRET = randomBytes(32).toString('hex');
 const CREDENTIALS_KEKS = `bench:${randomBytes(32).toString('base64')}`;
-/** The M2M client (r) resolves as. */
+/** The M2M client (s) resolves as. */
 const RESOLVER_CLIENT = 'bench-trading';
+
+const LOG_STREAM_SECRET = randomBytes(32).toString('hex');
+/** (r): the service started on a table of this many revoked subjects (the bench user not among them). */
+const REVOKED_SUBJECTS = 10_000;
+/** Seconds per log-stream ingestion run. */
+const LOG_STREAM_SECONDS = 5;
 
 interface Phase {
   readonly label: string;
@@ -139,6 +146,24 @@ async function main(): Promise<number> {
     await bare.waitFor(`${bareBase}/bench/public`);
     log(`bare app ready on ${bareBase} (pid ${bare.pid})`);
 
+    // (r) The same service, booted after REVOKED_SUBJECTS revocations were stored: it holds them all in
+    // memory and asks that map on every request. The first service booted before them and never heard
+    // of them (they were written to the table, not broadcast), so (r)/(b) is the price of the map.
+    await seedRevocations(DATABASE_URL, REVOKED_SUBJECTS);
+    const revokedPort = await freePort();
+    const revokedService = Server.start(
+      'the service with revoked subjects',
+      'server.js',
+      serviceEnv(revokedPort, issuer.url),
+      serverCpu,
+    );
+    running.add(revokedService);
+    const revokedBase = `http://127.0.0.1:${revokedPort}`;
+    await revokedService.waitFor(`${revokedBase}/readyz`);
+    log(
+      `service with ${REVOKED_SUBJECTS} revoked subjects ready on ${revokedBase} (pid ${revokedService.pid})`,
+    );
+
     const token = await issuer.token();
     const bearer = { authorization: `Bearer ${token}` };
     const timed = (url: string, headers?: Record<string, string>) =>
@@ -149,7 +174,8 @@ async function main(): Promise<number> {
     // measurements seconds apart.
     const orgId = await seedMembership(BENCH_SUBJECT);
     const resolve = await seedBrokerCredential(base, issuer);
-    log(`(a), (i), (b), (h), (e), (r), (d) and (z) in ${ROUNDS} rounds of ${ROUND} s each`);
+
+    log(`(a), (i), (b), (h), (e), (s), (d) and (z) in ${ROUNDS} rounds of ${ROUND} s each`);
     const rotation = await interleaved(loadCpu, [
       { label: '(a) service: /bench/public, no token', url: `${base}/bench/public`, server: service },
       // (i) The public route with (b)'s Authorization header, which it ignores: what carrying and parsing
@@ -184,12 +210,12 @@ async function main(): Promise<number> {
         headers: bearer,
         server: service,
       },
-      // (r) The credential resolver, as the trading service calls it: an M2M token, one broker credential,
+      // (s) The credential resolver, as the trading service calls it: an M2M token, one broker credential,
       // its data key in the cache after the first request (so no request touches the key-encryption
       // key), a ledger row per resolve and the per-client limit in Redis. Against (b): what opening a
       // secret and auditing it cost beyond a scope check.
       {
-        label: '(r) service: credential resolve, warm keys',
+        label: '(s) service: credential resolve, warm keys',
         url: `${base}/_internal/credentials/resolve`,
         method: 'POST',
         body: resolve.body,
@@ -213,6 +239,12 @@ async function main(): Promise<number> {
         url: `${base}/ext_authz/http/api`,
         headers: bearer,
         server: service,
+      },
+      {
+        label: '(r) (b) with 10,000 revoked subjects',
+        url: `${revokedBase}/bench/scoped`,
+        headers: bearer,
+        server: revokedService,
       },
       {
         label: '(d) baseline: Express + passport-jwt, reused',
@@ -325,6 +357,15 @@ async function main(): Promise<number> {
     ];
     const audit = await auditCounters(base);
 
+    // Log-stream ingestion: events stored per second, in Auth0's usual batches and in large ones.
+    const logStream: LogStreamResult[] = [];
+    for (const size of [100, 5000]) {
+      log(`log stream: batches of ${size} for ${LOG_STREAM_SECONDS} s`);
+      logStream.push(await measureLogStream(base, LOG_STREAM_SECRET, size, LOG_STREAM_SECONDS));
+    }
+    await revokedService.stop();
+    running.delete(revokedService);
+
     const rss = service.rssMiB();
     await service.stop();
     running.delete(service);
@@ -378,6 +419,7 @@ async function main(): Promise<number> {
       },
     );
     reportAudit(denyPhases, audit, ledger);
+    reportLogStream(logStream);
     return 0;
   } catch (error) {
     if (!(error instanceof StartError)) throw error;
@@ -662,14 +704,15 @@ function report(
     ['(c)/(d)  new token each vs baseline', freshVsBaseline, 5],
     ['(e)/(b)  @OrgScoped vs @RequireScope', roundRatio('(e)', '(b)') ?? e.rps / b.rps, 0.85],
     [
-      '(r)/(b)  credential resolve (warm keys) vs reused token',
-      roundRatio('(r)', '(b)') ?? Number.NaN,
+      '(s)/(b)  credential resolve (warm keys) vs reused token',
+      roundRatio('(s)', '(b)') ?? Number.NaN,
       undefined,
     ],
     ['(j)/(b)  edge check, JSON form vs @RequireScope', roundRatio('(j)', '(b)') ?? j.rps / b.rps, 0.8],
     ['(k)/(b)  edge check, HTTP mode vs @RequireScope', roundRatio('(k)', '(b)') ?? k.rps / b.rps, 0.8],
     ['(l)/(m)  edge check, gRPC vs do-nothing gRPC', measured.grpcVsCeiling, 0.7],
     ['(p)/(q)  DPoP, new proof each vs bearer', measured.dpopVsBearer, 0.5],
+    ['(r)/(b)  10,000 revoked subjects vs none', roundRatio('(r)', '(b)') ?? byPhase('r').rps / b.rps, 0.95],
   ];
   for (const [name, value, target] of ratios) {
     lines.push(
@@ -766,6 +809,9 @@ function serviceEnv(port: number, issuerUrl: string): Record<string, string> {
     ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS: RESOLVER_CLIENT,
     // The bench measures the resolver, not its limit.
     ALPHASWARM_CREDENTIALS_RESOLVE_RATE_LIMIT: '9999999',
+
+    // Production requires it too; the log-stream phase sends it.
+    ALPHASWARM_AUTH0_LOG_STREAM_SECRET: LOG_STREAM_SECRET,
   };
 }
 
@@ -838,6 +884,35 @@ function reportAudit(denyPhases: readonly Phase[], audit: AuditCounters, ledger:
       row(
         [result.label, number(result.rowsPerSecond), number(result.rows), number(result.seconds, 1)],
         ledgerWidths,
+      ),
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function reportLogStream(results: readonly LogStreamResult[]): void {
+  const number = (value: number, digits = 0) =>
+    value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const row = (cells: string[], widths: number[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const widths = [46, 10, 8, 9, 9, 8];
+  const lines = [
+    '',
+    row(['log-stream ingestion (1% revoking)', 'events/s', 'batches', 'p50 ms', 'p99 ms', 'non-2xx'], widths),
+  ];
+  lines.push('-'.repeat(widths.reduce((sum, width) => sum + width + 2, -2)));
+  for (const result of results) {
+    lines.push(
+      row(
+        [
+          result.label,
+          number(result.eventsPerSecond),
+          String(result.batches),
+          number(result.p50, 1),
+          number(result.p99, 1),
+          String(result.failures),
+        ],
+        widths,
       ),
     );
   }

@@ -9,6 +9,7 @@ import { CoreModule } from './core/core.module';
 import { CredentialsModule } from './credentials/credentials.module';
 import type { DatabaseHandle } from './database/database';
 import { AuthenticationGuard } from './identity/authentication/authentication.guard';
+import { TOKEN_REVOCATIONS } from './identity/cache/token-revocations';
 import { DECISION_SINK } from './identity/decisions/decision-sink';
 import { EdgeModule } from './edge/edge.module';
 import { RequireDpopGuard } from './identity/dpop/require-dpop.guard';
@@ -18,6 +19,8 @@ import { M2mOnlyGuard } from './identity/m2m/m2m-only.guard';
 import { ScopeGuard } from './identity/scope/scope.guard';
 import { StepUpGuard } from './identity/step-up/step-up.guard';
 import { InternalModule } from './internal/internal.module';
+import { RevocationModule } from './internal/revocation/revocation.module';
+import { RevocationRegistry } from './internal/revocation/revocation-registry';
 import { JobsModule } from './jobs/jobs.module';
 import { McpModule } from './mcp/mcp.module';
 import { createLogger, loggingModule } from './observability/logging';
@@ -51,9 +54,13 @@ const GLOBAL_GUARDS: readonly Provider[] = [
  */
 @Global()
 @Module({
-  imports: [AuditModule],
-  providers: [{ provide: DECISION_SINK, useExisting: AuditDecisionBuffer }],
-  exports: [DECISION_SINK],
+  imports: [AuditModule, RevocationModule],
+  providers: [
+    { provide: DECISION_SINK, useExisting: AuditDecisionBuffer },
+    // Revocation likewise: identity asks TOKEN_REVOCATIONS, the registry of src/internal answers.
+    { provide: TOKEN_REVOCATIONS, useExisting: RevocationRegistry },
+  ],
+  exports: [DECISION_SINK, TOKEN_REVOCATIONS],
 })
 class IdentityPortBindings {}
 

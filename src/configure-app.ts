@@ -14,6 +14,7 @@ import type { AppConfig } from './config/app-config';
 import type { Logger as PinoLogger } from 'pino';
 import type { DatabaseHandle } from './database/database';
 import { RequestError } from './common/errors/request-error';
+import { rawTextBodyLimitOf, wantsRawTextBody } from './common/http/raw-text-body';
 import { AuthDecisions } from './identity/decisions/auth-decisions';
 import { JwksKeyStore } from './identity/jwt/jwks-key-store';
 
@@ -51,6 +52,9 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
   );
 }
 
+/** Content types of JSON lines, accepted only by `@RawTextBody` routes (which parse them). */
+const JSON_LINES_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/jsonlines'];
+
 /**
  * Body parsers are ours (Nest's are off): a body that does not parse is refused with `malformed_body`,
  * which Nest's own mapping would flatten into an anonymous 400.
@@ -58,7 +62,20 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
 function registerBodyParsers(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  // A route marked @RawTextBody gets its own body limit, and its body as text (see there).
+  fastify.addHook('onRoute', (route) => {
+    const limit = rawTextBodyLimitOf(route.config);
+    if (limit !== undefined) route.bodyLimit = limit;
+  });
+  fastify.addContentTypeParser(JSON_LINES_TYPES, { parseAs: 'string' }, (request, body, done) => {
+    if (wantsRawTextBody(request)) done(null, body);
+    else done(new RequestError('unsupported_media_type', 415, 'Unsupported content type'), undefined);
+  });
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (wantsRawTextBody(request)) {
+      done(null, body);
+      return;
+    }
     void parseJson(request, body as string, (error: Error | null, value?: unknown) => {
       if (error)
         done(new RequestError('malformed_body', 400, 'The request body is not valid JSON'), undefined);

@@ -125,8 +125,16 @@ describe('route inventory', () => {
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/labs/:labId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/projects/:projectId', 'scope:admin:tenant & org'],
+
+      ['POST /_internal/auth/preregister-check', 'm2m-only'],
+      // Public to the JWT guard only: the webhook's own guard checks its shared secret (@LogStreamSecret).
+      ['POST /_internal/auth0/log-stream', 'public'],
+      ['POST /_internal/auth0/sync', 'm2m-only'],
       ['POST /_internal/credentials/oauth-connections/resolve', 'm2m-only'],
       ['POST /_internal/credentials/resolve', 'm2m-only'],
+      ['POST /_internal/idp/sync-groups', 'm2m-only'],
+      // Public to the JWT guard: the credential is the logout token, signed by the issuer.
+      ['POST /_internal/oidc/backchannel-logout', 'public'],
       ['POST /auth/local/login', 'public'],
       ['POST /me/oauth-connections/:provider/start', 'authenticated'],
       ['POST /oauth/token', 'public'],

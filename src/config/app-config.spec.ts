@@ -23,6 +23,8 @@ const PRODUCTION: EnvSource = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
   ALPHASWARM_TENANCY_INVITE_SECRET: 'a'.repeat(64),
   ALPHASWARM_CREDENTIALS_KEKS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+
+  ALPHASWARM_AUTH0_LOG_STREAM_SECRET: '3f9c2a7be41d58f06a9e1c3b7d2f4a60c8e5b1d79a3f6c2e0b4d8a1f7c3e9b52',
 };
 
 describe(loadConfig.name, () => {
@@ -101,6 +103,19 @@ describe(loadConfig.name, () => {
     it('binds 0.0.0.0 under an external IdP and HOST wins over either default', () => {
       expect(loadConfig(PRODUCTION).http.host).toBe('0.0.0.0');
       expect(loadConfig({ HOST: '::1' }).http.host).toBe('::1');
+    });
+
+    it('reads the log-stream secret; without one outside production the webhook has none to match', () => {
+      expect(loadConfig(PRODUCTION).logStream.secret).toBe(PRODUCTION.ALPHASWARM_AUTH0_LOG_STREAM_SECRET);
+      expect(loadConfig({}).logStream.secret).toBeUndefined();
+    });
+
+    it('addresses back-channel logout tokens to the listed clients, else to the SPA client, else to none', () => {
+      const listed = loadConfig({ ALPHASWARM_AUTH_BACKCHANNEL_CLIENT_IDS: 'web, cli' });
+      expect([...listed.backchannelLogout.clientIds]).toEqual(['web', 'cli']);
+      const spa = loadConfig({ ALPHASWARM_AUTH_OIDC_CLIENT_ID: 'spa-client' });
+      expect([...spa.backchannelLogout.clientIds]).toEqual(['spa-client']);
+      expect(loadConfig({}).backchannelLogout.clientIds.size).toBe(0);
     });
 
     it('derives the JWKS location from the issuer, with or without its trailing slash', () => {
@@ -564,10 +579,28 @@ describe(loadConfig.name, () => {
         /must be at least 1 second/,
       ],
       [
-        'a secret of a feature that is not implemented yet',
+        'a log-stream secret too short to be a key',
         { ALPHASWARM_AUTH0_LOG_STREAM_SECRET: 'whsec' },
         'ALPHASWARM_AUTH0_LOG_STREAM_SECRET',
-        /the Auth0 log-stream webhook is not implemented in this version/,
+        /32 to 512 printable characters.*openssl rand -hex 32/,
+      ],
+      [
+        'a long but predictable log-stream secret',
+        { ALPHASWARM_AUTH0_LOG_STREAM_SECRET: 'ab'.repeat(32) },
+        'ALPHASWARM_AUTH0_LOG_STREAM_SECRET',
+        /too predictable/,
+      ],
+      [
+        'production without a log-stream secret',
+        { ...PRODUCTION, ALPHASWARM_AUTH0_LOG_STREAM_SECRET: undefined },
+        'ALPHASWARM_AUTH0_LOG_STREAM_SECRET',
+        /required with NODE_ENV=production.*openssl rand -hex 32/,
+      ],
+      [
+        'a back-channel logout client id list with a non-id in it',
+        { ALPHASWARM_AUTH_BACKCHANNEL_CLIENT_IDS: 'spa-client,not a client' },
+        'ALPHASWARM_AUTH_BACKCHANNEL_CLIENT_IDS',
+        /CSV of client ids/,
       ],
       [
         'strict RFC 8707 audiences before the MCP servers exist',

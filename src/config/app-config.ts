@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { DISPOSABLE_EMAIL_DOMAINS } from './disposable-email-domains';
 import { type EdgeConfig, edgeConfigOf } from './edge-config';
 import { Env, envNames } from './env';
 import { type KekSet, parseKekSet } from './kek-set';
@@ -71,7 +72,13 @@ export interface AppConfig {
       readonly clients: readonly LocalClient[];
     };
   };
-  readonly logStream: { readonly maxAgeSeconds: number };
+  readonly logStream: {
+    readonly maxAgeSeconds: number;
+    /** The webhook's bearer secret; unset outside production means the webhook refuses every call. */
+    readonly secret?: string;
+  };
+  /** OIDC Back-Channel Logout: the client ids a logout token may be addressed to (empty: refuse all). */
+  readonly backchannelLogout: { readonly clientIds: ReadonlySet<string> };
   readonly tenancy: {
     readonly defaultStrategy: 'personal' | 'institutional' | 'hybrid';
     readonly rlsEnforce: 'off' | 'strict';
@@ -86,6 +93,12 @@ export interface AppConfig {
   };
   readonly audit: { readonly enabled: boolean; readonly retentionDays: number };
   readonly credentials: CredentialsConfig;
+
+  /** The pre-user-registration check (`POST /_internal/auth/preregister-check`). */
+  readonly preregister: {
+    /** Lower-cased domains whose addresses (and their subdomains') may not sign up. */
+    readonly blockedEmailDomains: ReadonlySet<string>;
+  };
   readonly cli: {
     readonly domain?: string;
     readonly clientId?: string;
@@ -336,7 +349,16 @@ function build(env: Env): AppConfig {
         clients,
       },
     },
-    logStream: { maxAgeSeconds: int(env.ALPHASWARM_AUTH0_LOG_STREAM_MAX_AGE_SECONDS) },
+    logStream: {
+      maxAgeSeconds: int(env.ALPHASWARM_AUTH0_LOG_STREAM_MAX_AGE_SECONDS),
+      secret: logStreamSecret(env, production),
+    },
+    backchannelLogout: {
+      clientIds: clientIdList(
+        'ALPHASWARM_AUTH_BACKCHANNEL_CLIENT_IDS',
+        env.ALPHASWARM_AUTH_BACKCHANNEL_CLIENT_IDS ?? env.ALPHASWARM_AUTH_OIDC_CLIENT_ID ?? '',
+      ),
+    },
     tenancy: {
       defaultStrategy: env.ALPHASWARM_TENANCY_DEFAULT_STRATEGY as AppConfig['tenancy']['defaultStrategy'],
       rlsEnforce: env.ALPHASWARM_TENANCY_RLS_ENFORCE as 'off' | 'strict',
@@ -357,6 +379,10 @@ function build(env: Env): AppConfig {
       retentionDays: int(env.ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS),
     },
     credentials: credentialsConfig(env, nodeEnv),
+
+    preregister: {
+      blockedEmailDomains: emailDomainList(env.ALPHASWARM_AUTH_DISPOSABLE_EMAIL_DOMAINS),
+    },
     cli: {
       domain: env.ALPHASWARM_CLI_OIDC_DOMAIN,
       clientId: env.ALPHASWARM_CLI_OIDC_CLIENT_ID,
@@ -390,7 +416,6 @@ function refuseUnimplemented(env: Env): void {
     ['ALPHASWARM_AUTH0_MGMT_API_AUDIENCE', 'the Auth0 Management API client'],
     ['ALPHASWARM_AUTH0_MGMT_API_CLIENT_ID', 'the Auth0 Management API client'],
     ['ALPHASWARM_AUTH0_MGMT_API_CLIENT_SECRET', 'the Auth0 Management API client'],
-    ['ALPHASWARM_AUTH0_LOG_STREAM_SECRET', 'the Auth0 log-stream webhook'],
     ['ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID', 'delegated agent token exchange'],
     ['ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET', 'delegated agent token exchange'],
   ];
@@ -517,6 +542,29 @@ function publicUrlOf(
     );
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/**
+ * The log-stream webhook's shared secret. Production needs one (the webhook is how Auth0 revokes
+ * sessions) and a strong one: besides the 32-character minimum of `Env`, a secret of few distinct
+ * characters (`aaaa…`, `abab…`) is refused, as no random secret looks like that.
+ */
+function logStreamSecret(env: Env, production: boolean): string | undefined {
+  const secret = env.ALPHASWARM_AUTH0_LOG_STREAM_SECRET;
+  if (secret === undefined) {
+    if (!production) return undefined;
+    throw new ConfigError(
+      'ALPHASWARM_AUTH0_LOG_STREAM_SECRET',
+      'required with NODE_ENV=production: the Auth0 log stream revokes sessions; set it to the output of openssl rand -hex 32 (and the same value in the Auth0 webhook)',
+    );
+  }
+  if (new Set(secret).size < 10) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH0_LOG_STREAM_SECRET',
+      'is too predictable (fewer than 10 distinct characters); use the output of openssl rand -hex 32',
+    );
+  }
+  return secret;
 }
 
 function parseAlgorithms(variable: string, csv: string): SigningAlgorithm[] {
@@ -778,4 +826,30 @@ export function clientIdList(variable: string, csv: string): ReadonlySet<string>
     }
   }
   return Object.freeze(new Set(ids));
+}
+
+/**
+ * ALPHASWARM_AUTH_DISPOSABLE_EMAIL_DOMAINS: a CSV of domains, where `default` stands for the built-in list
+ * (so `default,example.net` extends it) and `none` alone means no block list.
+ */
+function emailDomainList(csv: string): ReadonlySet<string> {
+  const entries = csv
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase().replace(/\.$/, ''))
+    .filter((entry) => entry !== '');
+  if (entries.length === 1 && entries[0] === 'none') return Object.freeze(new Set<string>());
+  const domains = new Set<string>();
+  for (const entry of entries) {
+    if (entry === 'default') {
+      for (const domain of DISPOSABLE_EMAIL_DOMAINS) domains.add(domain);
+    } else if (/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(entry)) {
+      domains.add(entry);
+    } else {
+      throw new ConfigError(
+        'ALPHASWARM_AUTH_DISPOSABLE_EMAIL_DOMAINS',
+        'must be a CSV of email domains such as mailinator.com, where default stands for the built-in list (or none alone to block nothing)',
+      );
+    }
+  }
+  return Object.freeze(domains);
 }

@@ -221,10 +221,21 @@ export class Env {
   @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH_STEP_UP_DEFAULT_MAX_AGE', 180))
   ALPHASWARM_AUTH_STEP_UP_DEFAULT_MAX_AGE = '180';
 
-  // ── Auth0 log stream (not implemented yet: the secret is refused when set) ───────────────
-  @IsOptional() ALPHASWARM_AUTH0_LOG_STREAM_SECRET?: string = undefined;
+  // ── Auth0 log stream and OIDC back-channel logout (docs/revocation.md) ──────────────────
+  /** Bearer secret of the Auth0 log-stream webhook (32-512 characters, e.g. openssl rand -hex 32). Required in production; unset elsewhere, the webhook refuses every call. */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{32,512}$/, {
+    message:
+      'ALPHASWARM_AUTH0_LOG_STREAM_SECRET: must be 32 to 512 printable characters without spaces, e.g. the output of openssl rand -hex 32',
+  })
+  ALPHASWARM_AUTH0_LOG_STREAM_SECRET?: string = undefined;
+  /** Log-stream events older than this are dropped (and counted). */
   @Matches(WHOLE_SECONDS, seconds('ALPHASWARM_AUTH0_LOG_STREAM_MAX_AGE_SECONDS', 86400))
   ALPHASWARM_AUTH0_LOG_STREAM_MAX_AGE_SECONDS = '86400';
+  /** Client id(s) (CSV) a back-channel logout token must be addressed to (`aud`); unset means ALPHASWARM_AUTH_OIDC_CLIENT_ID. With neither, every logout token is refused. */
+  @IsOptional()
+  @MaxLength(8192)
+  ALPHASWARM_AUTH_BACKCHANNEL_CLIENT_IDS?: string = undefined;
 
   // ── Delegated agent tokens (not implemented yet: enabling is refused) ────────────────────
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED', BOOLEAN))
@@ -445,6 +456,11 @@ export class Env {
       'ALPHASWARM_TENANT_ROUTER_CBA_DESTINATION_CELL_ID: must be a cell id such as cell-shared-std-us-east-1a',
   })
   ALPHASWARM_TENANT_ROUTER_CBA_DESTINATION_CELL_ID?: string = undefined;
+
+  // ── Auth0 pre-user-registration check ────────────────────────────────────────────────────
+  /** Email domains refused at sign-up (CSV, subdomains included); `default` is the built-in list, `none` turns it off. */
+  @MaxLength(65536)
+  ALPHASWARM_AUTH_DISPOSABLE_EMAIL_DOMAINS = 'default';
 }
 
 /** The names of every variable, in declaration order. */

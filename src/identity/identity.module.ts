@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuthConfigController } from './auth-config.controller';
-import { NoTokenRevocations, TOKEN_REVOCATIONS } from './cache/token-revocations';
 import { VerifiedTokenCache } from './cache/verified-token-cache';
 import { AuthenticationGuard } from './authentication/authentication.guard';
 import { AuthDecisions } from './decisions/auth-decisions';
@@ -30,7 +29,8 @@ import { StepUpGuard } from './step-up/step-up.guard';
  *
  * The guards are provided and exported here but registered as global guards by AppModule, which lists
  * all six in their order. AuthDecisions takes the optional DECISION_SINK port, which AppModule binds
- * to the audit ledger's buffer, so identity never imports audit.
+ * to the audit ledger's buffer, so identity never imports audit; the authentication guard takes the
+ * optional TOKEN_REVOCATIONS port the same way (bound to the revocation registry of src/internal).
  */
 @Module({
   imports: [PassportModule],
@@ -38,7 +38,6 @@ import { StepUpGuard } from './step-up/step-up.guard';
   providers: [
     JwksKeyStore,
     VerifiedTokenCache,
-    { provide: TOKEN_REVOCATIONS, useClass: NoTokenRevocations },
     AccessTokenRules,
     JwtStrategy,
     AuthDecisions,
@@ -57,7 +56,6 @@ import { StepUpGuard } from './step-up/step-up.guard';
     JwksKeyStore,
     AuthDecisions,
     VerifiedTokenCache,
-    TOKEN_REVOCATIONS,
     DpopProofs,
     DpopReplayStore,
     AuthenticationGuard,

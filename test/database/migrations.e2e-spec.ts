@@ -16,6 +16,7 @@ describe('migrations', () => {
 
       await dataSource.runMigrations({ transaction: 'each' });
       expect(await tables()).toEqual([
+        'auth0_log_events',
         'broker_credentials',
         'idp_connections',
         'idp_group_mappings',
@@ -25,6 +26,7 @@ describe('migrations', () => {
         'memberships',
         'oauth_authorizations',
         'oauth_connections',
+        'oidc_logout_token_jtis',
         'organizations',
         'projects',
         'security_audit_chain_heads',
@@ -32,6 +34,7 @@ describe('migrations', () => {
         'security_audit_events',
         'service_secrets',
         'teams',
+        'token_revocations',
         'users',
         'workspaces',
       ]);
@@ -41,7 +44,7 @@ describe('migrations', () => {
       expect(await tables()).toEqual([]);
 
       await dataSource.runMigrations({ transaction: 'each' });
-      expect(await tables()).toHaveLength(18);
+      expect(await tables()).toHaveLength(21);
       expect(await dataSource.showMigrations()).toBe(false); // nothing pending
 
       // What `typeorm migration:generate` would write: nothing, or the entities drifted from the migrations.

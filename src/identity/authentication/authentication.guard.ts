@@ -1,8 +1,8 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import passport from 'passport';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { TOKEN_REVOCATIONS, type TokenRevocations } from '../cache/token-revocations';
+import { NO_REVOCATIONS, TOKEN_REVOCATIONS, type TokenRevocations } from '../cache/token-revocations';
 import { VerifiedTokenCache } from '../cache/verified-token-cache';
 import { AuthDecisions } from '../decisions/auth-decisions';
 import { AuthError } from '../errors/auth-error';
@@ -42,18 +42,20 @@ export class AuthenticationGuard implements CanActivate {
   private readonly dpopEnabled: boolean;
   /** ALPHASWARM_AUTH0_DPOP_REQUIRED: no request is served on a plain bearer token. */
   private readonly dpopRequired: boolean;
+  private readonly revocations: TokenRevocations;
 
   constructor(
     reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly decisions: AuthDecisions,
     private readonly verified: VerifiedTokenCache,
-    @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
     private readonly strategy: JwtStrategy,
     private readonly dpop: DpopProofs,
+    @Optional() @Inject(TOKEN_REVOCATIONS) revocations?: TokenRevocations,
   ) {
     this.dpopEnabled = config.auth.dpop.enabled;
     this.dpopRequired = config.auth.dpop.required;
+    this.revocations = revocations ?? NO_REVOCATIONS;
     this.access = new HandlerMetadata((targets) => {
       const m2mOnly = reflector.getAllAndOverride(M2mOnlyRequirement, targets) !== undefined;
       return {

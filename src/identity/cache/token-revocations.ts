@@ -1,11 +1,11 @@
-import { Injectable } from '@nestjs/common';
 import type { Principal } from '../principal';
 
 /**
- * The revocation port: asked on every authenticated request, cache hit or not. The Auth0 log-stream
- * work implements it (tokens of a user issued before a session revocation, logout-everywhere, password
- * change, block or deletion) and calls `VerifiedTokenCache.forgetSubject` when it records one.
- * Must answer from memory: it sits on the hot path.
+ * The revocation port: asked on every authenticated request, cache hit or not. Identity defines it and
+ * never implements it: the revocation registry of src/internal does (tokens of a user issued before a
+ * logout, password change, block or deletion; docs/revocation.md) and AppModule binds it, as
+ * DECISION_SINK is bound. The registry also calls `VerifiedTokenCache.forgetSubjects` when it records
+ * one. Must answer from memory: it sits on the hot path.
  */
 export interface TokenRevocations {
   isRevoked(principal: Principal): boolean;
@@ -13,10 +13,5 @@ export interface TokenRevocations {
 
 export const TOKEN_REVOCATIONS = Symbol('TOKEN_REVOCATIONS');
 
-/** Until revocation lands, nothing is revoked. */
-@Injectable()
-export class NoTokenRevocations implements TokenRevocations {
-  isRevoked(): boolean {
-    return false;
-  }
-}
+/** Without a binding (identity alone, e.g. in a fixture), nothing is revoked. */
+export const NO_REVOCATIONS: TokenRevocations = Object.freeze({ isRevoked: () => false });

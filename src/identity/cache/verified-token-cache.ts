@@ -129,10 +129,15 @@ export class VerifiedTokenCache {
 
   /** Drops every remembered token of one subject (called when their tokens are revoked). */
   forgetSubject(sub: string): void {
+    this.forgetSubjects(new Set([sub]));
+  }
+
+  /** Drops every remembered token of these subjects, in one pass over the cache (a burst of revocations). */
+  forgetSubjects(subjects: ReadonlySet<string>): void {
     // Connection memos of any subject lapse too; they are one token per connection, cheap to rebuild.
     this.generation += 1;
     for (const [id, principal] of this.entries.entries()) {
-      if (principal.sub === sub) this.entries.delete(id);
+      if (subjects.has(principal.sub)) this.entries.delete(id);
     }
   }
 

@@ -32,6 +32,7 @@ const DESCRIPTIONS: Record<AuthReason, string> = {
   dpop_required: 'This token must be presented with a DPoP proof',
   invalid_dpop_proof: 'The DPoP proof is invalid',
   dpop_replay: 'The DPoP proof was already used',
+  invalid_webhook_secret: "The webhook's shared secret does not match",
 };
 
 /**

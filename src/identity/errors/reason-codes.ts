@@ -33,6 +33,7 @@ export const AUTH_REASONS = [
   'dpop_required',
   'invalid_dpop_proof',
   'dpop_replay',
+  'invalid_webhook_secret',
 ] as const;
 export type AuthReason = (typeof AUTH_REASONS)[number];
 

@@ -192,6 +192,18 @@ export class MembershipCache implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /**
+   * Forgets what this instance cached about these subjects, in every organization (their tokens were
+   * revoked). Local only: whoever revokes tells every instance itself.
+   */
+  forgetSubjects(subjects: ReadonlySet<string>): void {
+    this.generation += 1;
+    this.loading.clear();
+    for (const key of this.standings.keys()) {
+      if (subjects.has(key.slice(key.indexOf(' ') + 1))) this.standings.delete(key);
+    }
+  }
+
   private drop(orgId: string): void {
     this.generation += 1;
     this.loading.clear();

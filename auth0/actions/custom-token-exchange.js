@@ -1,0 +1,110 @@
+// @ts-check
+/**
+ * alphaswarm-agent-delegation — Custom Token Exchange profile (RFC 8693).
+ *
+ * The service's agent broker (client ALPHASWARM_AGENT_BROKER_CLIENT_ID) exchanges a user's access token
+ * for a narrower token an agent uses on the user's behalf: `sub` stays the user, `act` names the agent,
+ * and the scopes are those requested ∩ the MCP scopes ∩ what the user's own token holds (SPEC §6).
+ *
+ * Fixed against the seed: the subject token is verified here (signature against the issuer's JWKS,
+ * issuer, audience, expiry; Auth0 hands the Action the raw token); the agent cannot gain a scope the
+ * user lacks; only the broker client may use the profile; `act.iss` is the issuer users' tokens carry
+ * (the custom domain), and the org claim is namespaced (Auth0 reserves the bare `org_id`).
+ *
+ * Dependencies: jose. Secrets: ALPHASWARM_ISSUER (e.g. https://auth.alpha-swarm.ai/),
+ * ALPHASWARM_API_AUDIENCE, ALPHASWARM_AGENT_BROKER_CLIENT_ID, and optionally ALPHASWARM_CLAIMS_NAMESPACE.
+ * The agent is named by the `agent` parameter of the token request (`agent|<name>`).
+ */
+
+/** @typedef {import('./actions').CustomTokenExchangeEvent} CustomTokenExchangeEvent */
+/** @typedef {import('./actions').CustomTokenExchangeAPI} CustomTokenExchangeAPI */
+
+const { createRemoteJWKSet, jwtVerify } = require('jose');
+
+const DEFAULT_NAMESPACE = 'https://alphaswarm.internal/';
+const AGENT_SCOPES = ['read:mcp:data', 'write:mcp:data', 'read:mcp:codebase', 'write:mcp:codebase'];
+const AGENT = /^agent\|[A-Za-z0-9_.-]{1,64}$/;
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** @type {Map<string, ReturnType<typeof createRemoteJWKSet>>} one key set per issuer, kept across runs */
+const keySets = new Map();
+
+/** @param {string} issuer */
+function keySetOf(issuer) {
+  let keySet = keySets.get(issuer);
+  if (!keySet) {
+    keySet = createRemoteJWKSet(new URL(`${issuer.replace(/\/?$/, '/')}.well-known/jwks.json`));
+    keySets.set(issuer, keySet);
+  }
+  return keySet;
+}
+
+/** @param {Record<string, unknown>} payload */
+function permissionsOf(payload) {
+  /** @type {Set<string>} */
+  const held = new Set();
+  if (Array.isArray(payload.permissions)) {
+    for (const permission of payload.permissions) if (typeof permission === 'string') held.add(permission);
+  }
+  if (typeof payload.scope === 'string')
+    for (const scope of payload.scope.split(' ')) if (scope) held.add(scope);
+  return held;
+}
+
+/**
+ * @param {CustomTokenExchangeEvent} event
+ * @param {CustomTokenExchangeAPI} api
+ */
+exports.onExecuteCustomTokenExchange = async (event, api) => {
+  const { ALPHASWARM_ISSUER: issuer, ALPHASWARM_API_AUDIENCE: audience } = event.secrets;
+  if (!issuer || !audience || !event.secrets.ALPHASWARM_AGENT_BROKER_CLIENT_ID) {
+    api.access.deny('server_error', 'The delegation profile is not configured');
+    return;
+  }
+  // Only the broker may mint delegated tokens: another client could otherwise pose as any agent.
+  if (event.client.client_id !== event.secrets.ALPHASWARM_AGENT_BROKER_CLIENT_ID) {
+    api.access.deny('unauthorized_client', 'Only the agent broker may use this profile');
+    return;
+  }
+  if (event.transaction.subject_token_type !== ACCESS_TOKEN_TYPE) {
+    api.access.rejectInvalidSubjectToken('The subject token must be an access token');
+    return;
+  }
+  const agent = event.request.body?.agent;
+  if (typeof agent !== 'string' || !AGENT.test(agent)) {
+    api.access.deny('invalid_request', 'agent must name an agent (agent|<name>)');
+    return;
+  }
+
+  /** @type {Record<string, unknown>} */
+  let subject;
+  try {
+    const verified = await jwtVerify(event.transaction.subject_token, keySetOf(issuer), {
+      issuer,
+      audience,
+      algorithms: ['RS256', 'PS256', 'ES256'],
+      requiredClaims: ['sub', 'exp'],
+    });
+    subject = verified.payload;
+  } catch {
+    api.access.rejectInvalidSubjectToken('The subject token is not a valid access token of this API');
+    return;
+  }
+  const humanSub = subject.sub;
+  // A delegated token cannot be delegated again, and a machine token has no human to act for.
+  if (typeof humanSub !== 'string' || subject.act !== undefined || humanSub.endsWith('@clients')) {
+    api.access.rejectInvalidSubjectToken('The subject token must be a user token');
+    return;
+  }
+
+  api.authentication.setUserById(humanSub);
+  const held = permissionsOf(subject);
+  const requested = event.transaction.requested_scopes ?? [];
+  for (const scope of requested) {
+    if (AGENT_SCOPES.includes(scope) && held.has(scope)) api.accessToken.addScope(scope);
+  }
+  api.accessToken.setCustomClaim('act', { sub: agent, iss: issuer });
+  const namespace = event.secrets.ALPHASWARM_CLAIMS_NAMESPACE || DEFAULT_NAMESPACE;
+  const orgId = subject[`${namespace}org_id`] ?? subject.org_id;
+  if (typeof orgId === 'string') api.accessToken.setCustomClaim(`${namespace}org_id`, orgId);
+};
