@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AuditEventInput } from '../src/audit/ledger/audit-event';
 import { AuditLedger } from '../src/audit/ledger/audit-ledger';
 import { loadConfig } from '../src/config/app-config';
@@ -40,6 +40,7 @@ export async function measureLedgerWrites(
     ALPHASWARM_AUTH_OIDC_AUDIENCE: 'https://bench.invalid/api',
     ALPHASWARM_DB_MIGRATE: 'false',
     ALPHASWARM_TENANCY_INVITE_SECRET: randomUUID() + randomUUID(),
+    ALPHASWARM_CREDENTIALS_KEKS: `bench:${randomBytes(32).toString('base64')}`,
   });
   const database = await openDatabase(config, SCHEMA);
   try {

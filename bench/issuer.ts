@@ -82,6 +82,13 @@ export class BenchIssuer {
       .sign(this.privateKey);
   }
 
+  /** A token with `claims` laid over the bench user's (another subject, an M2M client, MFA). */
+  tokenWith(claims: Record<string, unknown>): Promise<string> {
+    return new SignJWT({ ...accessTokenClaims(this.url, randomUUID()), ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'at+jwt' })
+      .sign(this.privateKey);
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -46,6 +46,10 @@ const LEDGER_SECONDS = 5;
 /** Every request of the deny flood carries this, so every one is a strict-mode deny (401 malformed_token). */
 const BAD_TOKEN = { authorization: 'Bearer not-a-token' };
 const INVITE_SECRET = randomBytes(32).toString('hex');
+const CREDENTIALS_KEKS = `bench:${randomBytes(32).toString('base64')}`;
+/** The M2M client (s) resolves as. */
+const RESOLVER_CLIENT = 'bench-trading';
+
 const LOG_STREAM_SECRET = randomBytes(32).toString('hex');
 /** (r): the service started on a table of this many revoked subjects (the bench user not among them). */
 const REVOKED_SUBJECTS = 10_000;
@@ -177,8 +181,10 @@ async function main(): Promise<number> {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     };
+    const resolve = await seedBrokerCredential(base, issuer);
+
     log(
-      `(a), (i), (b), (h), (e), (r), (o), (s), (n), (j), (k), (d) and (z) in ${ROUNDS} rounds of ${ROUND} s each`,
+      `(a), (i), (b), (h), (e), (r), (o), (s), (n), (u), (j), (k), (d) and (z) in ${ROUNDS} rounds of ${ROUND} s each`,
     );
     const rotation = await interleaved(loadCpu, [
       { label: '(a) service: /bench/public, no token', url: `${base}/bench/public`, server: service },
@@ -242,6 +248,18 @@ async function main(): Promise<number> {
         method: 'POST',
         body: '{}',
         headers: agentBearer,
+        server: service,
+      },
+      // (u) The credential resolver, as the trading service calls it: an M2M token, one broker credential,
+      // its data key in the cache after the first request (so no request touches the key-encryption
+      // key), a ledger row per resolve and the per-client limit in Redis. Against (b): what opening a
+      // secret and auditing it cost beyond a scope check.
+      {
+        label: '(u) service: credential resolve, warm keys',
+        url: `${base}/_internal/credentials/resolve`,
+        method: 'POST',
+        body: resolve.body,
+        headers: resolve.headers,
         server: service,
       },
       // (j), (k) The edge check (docs/edge.md) with (b)'s token: the runbook's JSON form (a POST whose
@@ -733,6 +751,11 @@ function report(
     ['(n)/(b)  MCP invoke route vs @RequireScope', roundRatio('(n)', '(b)') ?? Number.NaN, 0.8],
     ['(n)/(o)  MCP invoke route vs the same POST scoped', roundRatio('(n)', '(o)') ?? Number.NaN, undefined],
     ['(s)/(b)  MCP tools/call (Streamable HTTP) vs (b)', roundRatio('(s)', '(b)') ?? Number.NaN, undefined],
+    [
+      '(u)/(b)  credential resolve (warm keys) vs reused token',
+      roundRatio('(u)', '(b)') ?? Number.NaN,
+      undefined,
+    ],
   ];
   for (const [name, value, target] of ratios) {
     lines.push(
@@ -824,6 +847,12 @@ function serviceEnv(port: number, issuerUrl: string): Record<string, string> {
     ALPHASWARM_LOG_LEVEL: 'info',
     // Production requires it; one per run is enough for a bench that signs no invites.
     ALPHASWARM_TENANCY_INVITE_SECRET: INVITE_SECRET,
+    // Production requires the credential store's key-encryption key too (one per run).
+    ALPHASWARM_CREDENTIALS_KEKS: CREDENTIALS_KEKS,
+    ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS: RESOLVER_CLIENT,
+    // The bench measures the resolver, not its limit.
+    ALPHASWARM_CREDENTIALS_RESOLVE_RATE_LIMIT: '9999999',
+
     // Production requires it too; the log-stream phase sends it.
     ALPHASWARM_AUTH0_LOG_STREAM_SECRET: LOG_STREAM_SECRET,
     // The MCP phases: the Data server at its loopback address, strict RFC 8707 audiences.
@@ -991,3 +1020,57 @@ main().then(
     process.exit(1);
   },
 );
+
+/**
+ * One Alpaca credential in an organization of its own, created through the API by an admin after MFA
+ * (so it is sealed as in production), and what (r) sends to resolve it.
+ */
+async function seedBrokerCredential(
+  base: string,
+  issuer: BenchIssuer,
+): Promise<{ body: string; headers: Record<string, string> }> {
+  const admin = 'auth0|bench-credentials-admin';
+  const client = new Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  let orgId: string;
+  try {
+    const { rows } = await client.query<{ id: string }>(
+      `WITH org AS (INSERT INTO organizations (kind, name) VALUES ('personal', 'bench credentials') RETURNING id),
+            usr AS (INSERT INTO users (sub) VALUES ($1) RETURNING id)
+       INSERT INTO memberships (user_id, org_id, scope_kind, scope_id, role, source)
+       SELECT usr.id, org.id, 'organization', org.id, 'owner', 'manual' FROM usr, org RETURNING org_id AS id`,
+      [admin],
+    );
+    orgId = rows[0].id;
+  } finally {
+    await client.end();
+  }
+  const token = await issuer.tokenWith({
+    sub: admin,
+    permissions: ['manage:broker_credentials'],
+    amr: ['pwd', 'mfa'],
+    auth_time: Math.floor(Date.now() / 1000),
+  });
+  const created = await fetch(`${base}/tenancy/orgs/${orgId}/broker-credentials`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'bench-paper',
+      kind: 'alpaca',
+      environment: 'paper',
+      secret: { key_id: 'PKBENCH0000000000001', secret_key: randomBytes(30).toString('base64url') },
+    }),
+  });
+  if (created.status !== 201) throw new StartError(`the bench credential was refused (${created.status})`);
+  const { id } = (await created.json()) as { id: string };
+  const m2m = await issuer.tokenWith({
+    sub: `${RESOLVER_CLIENT}@clients`,
+    azp: RESOLVER_CLIENT,
+    gty: 'client-credentials',
+    permissions: [],
+  });
+  return {
+    body: JSON.stringify({ org_id: orgId, credential_id: id }),
+    headers: { authorization: `Bearer ${m2m}`, 'content-type': 'application/json' },
+  };
+}

@@ -6,6 +6,7 @@ import { AuditDecisionBuffer } from './audit/decisions/audit-decision-buffer';
 import { AuditReadModule } from './audit-read/audit-read.module';
 import type { AppConfig } from './config/app-config';
 import { CoreModule } from './core/core.module';
+import { CredentialsModule } from './credentials/credentials.module';
 import type { DatabaseHandle } from './database/database';
 import { AuthenticationGuard } from './identity/authentication/authentication.guard';
 import { TOKEN_REVOCATIONS } from './identity/cache/token-revocations';
@@ -94,6 +95,7 @@ export class AppModule {
         AuditReadModule,
         McpModule,
         InternalModule,
+        CredentialsModule,
         OperationsModule,
         // The edge check for the tenant router exists only when its AUTH_MODE is set (docs/edge.md).
         ...(config.edge ? [EdgeModule.forRoot(config.edge)] : []),

@@ -74,6 +74,11 @@ describe('route inventory', () => {
     expect(routes).toEqual([
       ['DELETE /mcp/codebase', 'scope:read:mcp:codebase'],
       ['DELETE /mcp/data', 'scope:read:mcp:data'],
+      ['DELETE /me/oauth-connections/:provider', 'authenticated'],
+      [
+        'DELETE /tenancy/orgs/:orgId/broker-credentials/:credentialId',
+        'scope:manage:broker_credentials & step-up & org',
+      ],
       ['DELETE /tenancy/orgs/:orgId/idp-connections/:connectionId', 'scope:admin:tenant & step-up & org'],
       ['DELETE /tenancy/orgs/:orgId/idp-group-mappings/:mappingId', 'scope:admin:tenant & step-up & org'],
       ['DELETE /tenancy/orgs/:orgId/invites/:inviteId', 'scope:admin:tenant & org'],
@@ -95,10 +100,15 @@ describe('route inventory', () => {
       ['GET /healthz', 'public'],
       ['GET /mcp/codebase', 'scope:read:mcp:codebase'],
       ['GET /mcp/data', 'scope:read:mcp:data'],
+      ['GET /me/oauth-connections', 'authenticated'],
+      ['GET /me/oauth-connections/:provider/callback', 'authenticated'],
+      ['GET /me/oauth-connections/providers', 'authenticated'],
       ['GET /metrics', 'public'],
       ['GET /readyz', 'public'],
       ['GET /tenancy/orgs', 'authenticated'],
       ['GET /tenancy/orgs/:orgId', 'org'],
+      ['GET /tenancy/orgs/:orgId/broker-credentials', 'scope:manage:broker_credentials & org'],
+      ['GET /tenancy/orgs/:orgId/broker-credentials/:credentialId', 'scope:manage:broker_credentials & org'],
       ['GET /tenancy/orgs/:orgId/idp-connections', 'org'],
       ['GET /tenancy/orgs/:orgId/idp-connections/:connectionId', 'org'],
       ['GET /tenancy/orgs/:orgId/idp-group-mappings', 'org'],
@@ -125,10 +135,13 @@ describe('route inventory', () => {
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/labs/:labId', 'scope:admin:tenant & org'],
       ['PATCH /tenancy/orgs/:orgId/workspaces/:workspaceId/projects/:projectId', 'scope:admin:tenant & org'],
+
       ['POST /_internal/auth/preregister-check', 'm2m-only'],
       // Public to the JWT guard only: the webhook's own guard checks its shared secret (@LogStreamSecret).
       ['POST /_internal/auth0/log-stream', 'public'],
       ['POST /_internal/auth0/sync', 'm2m-only'],
+      ['POST /_internal/credentials/oauth-connections/resolve', 'm2m-only'],
+      ['POST /_internal/credentials/resolve', 'm2m-only'],
       ['POST /_internal/idp/sync-groups', 'm2m-only'],
       // Public to the JWT guard: the credential is the logout token, signed by the issuer.
       ['POST /_internal/oidc/backchannel-logout', 'public'],
@@ -138,9 +151,11 @@ describe('route inventory', () => {
       ['POST /mcp/codebase/tools/:tool/invoke', 'scope:read:mcp:codebase'],
       ['POST /mcp/data', 'scope:read:mcp:data'],
       ['POST /mcp/data/tools/:tool/invoke', 'scope:read:mcp:data'],
+      ['POST /me/oauth-connections/:provider/start', 'authenticated'],
       ['POST /oauth/token', 'public'],
       ['POST /tenancy/invites/accept', 'authenticated'],
       ['POST /tenancy/orgs', 'scope:admin:cluster'],
+      ['POST /tenancy/orgs/:orgId/broker-credentials', 'scope:manage:broker_credentials & step-up & org'],
       ['POST /tenancy/orgs/:orgId/idp-connections', 'scope:admin:tenant & step-up & org'],
       ['POST /tenancy/orgs/:orgId/idp-group-mappings', 'scope:admin:tenant & step-up & org'],
       ['POST /tenancy/orgs/:orgId/invites', 'scope:admin:tenant & step-up & org'],
@@ -149,6 +164,10 @@ describe('route inventory', () => {
       ['POST /tenancy/orgs/:orgId/workspaces', 'scope:admin:tenant & org'],
       ['POST /tenancy/orgs/:orgId/workspaces/:workspaceId/labs', 'scope:admin:tenant & org'],
       ['POST /tenancy/orgs/:orgId/workspaces/:workspaceId/projects', 'scope:admin:tenant & org'],
+      [
+        'PUT /tenancy/orgs/:orgId/broker-credentials/:credentialId',
+        'scope:manage:broker_credentials & step-up & org',
+      ],
       ['PUT /tenancy/orgs/:orgId/strategy', 'scope:admin:tenant & step-up & org'],
     ]);
   });

@@ -22,6 +22,8 @@ const PRODUCTION: EnvSource = {
   REDIS_URL: 'redis://127.0.0.1:6379',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
   ALPHASWARM_TENANCY_INVITE_SECRET: 'a'.repeat(64),
+  ALPHASWARM_CREDENTIALS_KEKS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+
   ALPHASWARM_AUTH0_LOG_STREAM_SECRET: '3f9c2a7be41d58f06a9e1c3b7d2f4a60c8e5b1d79a3f6c2e0b4d8a1f7c3e9b52',
 };
 
@@ -356,8 +358,8 @@ describe(loadConfig.name, () => {
       ],
       [
         'a feature that is not implemented yet',
-        { ALPHASWARM_USER_OAUTH_ENABLED: 'true' },
-        'ALPHASWARM_USER_OAUTH_ENABLED',
+        { ALPHASWARM_AUTH_MSAL_B2B_ENABLED: 'true' },
+        'ALPHASWARM_AUTH_MSAL_B2B_ENABLED',
         /not implemented in this version; unset it/,
       ],
       [
@@ -683,5 +685,98 @@ describe(loadConfig.name, () => {
       const refusal = refusalOf({ NODE_ENV: 'staging', PORT: 'http' });
       expect(refusal.variable).toBe('NODE_ENV');
     });
+  });
+});
+
+describe('credential store variables', () => {
+  const key = Buffer.alloc(32, 9).toString('base64');
+
+  it('refuses production without key-encryption keys, in one line naming the variable', () => {
+    expect(refusalOf({ ...PRODUCTION, ALPHASWARM_CREDENTIALS_KEKS: undefined }).message).toMatch(
+      /^ALPHASWARM_CREDENTIALS_KEKS: required with NODE_ENV=production.*openssl rand -base64 32\)$/,
+    );
+  });
+
+  it('refuses malformed keys without echoing them', () => {
+    const message = refusalOf({ ...PRODUCTION, ALPHASWARM_CREDENTIALS_KEKS: 'k1:c2hvcnQ=' }).message;
+    expect(message).toMatch(/^ALPHASWARM_CREDENTIALS_KEKS: key k1 is not 32 bytes of base64/);
+    expect(message).not.toContain('c2hvcnQ=');
+  });
+
+  it('refuses both a key list and a key file, and an unreadable key file', () => {
+    expect(
+      refusalOf({
+        ALPHASWARM_CREDENTIALS_KEKS: `k1:${key}`,
+        ALPHASWARM_CREDENTIALS_KEK_FILE: '/etc/hostname',
+      }).variable,
+    ).toBe('ALPHASWARM_CREDENTIALS_KEK_FILE');
+    expect(
+      refusalOf({
+        ...PRODUCTION,
+        ALPHASWARM_CREDENTIALS_KEKS: undefined,
+        ALPHASWARM_CREDENTIALS_KEK_FILE: '/nonexistent/keks',
+      }).message,
+    ).toMatch(/^ALPHASWARM_CREDENTIALS_KEK_FILE: cannot be read/);
+  });
+
+  it('uses a key file under the data folder in development and a key per process in tests', () => {
+    expect(loadConfig({ ALPHASWARM_DATA_DIR: '/tmp/x' }).credentials.kekSource).toEqual({
+      kind: 'development-file',
+      path: '/tmp/x/credentials-keks',
+    });
+    expect(loadConfig({ NODE_ENV: 'test' }).credentials.kekSource).toEqual({ kind: 'ephemeral' });
+  });
+
+  it('parses the resolve allow-list and refuses a value that is not a client id', () => {
+    const config = loadConfig({ ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS: 'trading, risk' });
+    expect([...config.credentials.resolveClientIds]).toEqual(['trading', 'risk']);
+    expect(refusalOf({ ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS: 'a b' }).variable).toBe(
+      'ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS',
+    );
+  });
+});
+
+describe('per-user OAuth connection variables', () => {
+  it('are no longer refused as unimplemented, and need the redirect URI when enabled', () => {
+    expect(refusalOf({ ALPHASWARM_USER_OAUTH_ENABLED: 'true' }).message).toMatch(
+      /^ALPHASWARM_USER_OAUTH_REDIRECT_URI: required with ALPHASWARM_USER_OAUTH_ENABLED=true/,
+    );
+    const config = loadConfig({
+      ALPHASWARM_USER_OAUTH_ENABLED: 'true',
+      ALPHASWARM_USER_OAUTH_REDIRECT_URI: 'https://app.example.com/oauth/callback',
+      ALPHASWARM_USER_OAUTH_GOOGLE_CLIENT_ID: 'g-id',
+      ALPHASWARM_USER_OAUTH_GOOGLE_CLIENT_SECRET: 'g-secret',
+    });
+    expect(config.credentials.userOAuth).toMatchObject({
+      enabled: true,
+      clients: { google: { clientId: 'g-id', clientSecret: 'g-secret' } },
+      generic: undefined,
+    });
+  });
+
+  it('refuses half a client pair and a generic provider without its issuer', () => {
+    expect(refusalOf({ ALPHASWARM_USER_OAUTH_GITHUB_CLIENT_ID: 'id' }).variable).toBe(
+      'ALPHASWARM_USER_OAUTH_GITHUB_CLIENT_SECRET',
+    );
+    expect(
+      refusalOf({
+        ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_ID: 'id',
+        ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_SECRET: 's',
+      }).variable,
+    ).toBe('ALPHASWARM_USER_OAUTH_GENERIC_ISSUER');
+  });
+
+  it('refuses plain http for the redirect URI and the generic issuer in production', () => {
+    expect(
+      refusalOf({ ...PRODUCTION, ALPHASWARM_USER_OAUTH_REDIRECT_URI: 'http://app.example.com/cb' }).variable,
+    ).toBe('ALPHASWARM_USER_OAUTH_REDIRECT_URI');
+    expect(
+      refusalOf({
+        ...PRODUCTION,
+        ALPHASWARM_USER_OAUTH_GENERIC_ISSUER: 'http://idp.example.com',
+        ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_ID: 'id',
+        ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_SECRET: 's',
+      }).variable,
+    ).toBe('ALPHASWARM_USER_OAUTH_GENERIC_ISSUER');
   });
 });

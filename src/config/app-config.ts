@@ -1,9 +1,12 @@
 import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { DISPOSABLE_EMAIL_DOMAINS } from './disposable-email-domains';
 import { type EdgeConfig, edgeConfigOf } from './edge-config';
 import { Env, envNames } from './env';
+import { type KekSet, parseKekSet } from './kek-set';
 
 export type Provider = 'local' | 'auth0' | 'oidc';
 export type EnforceMode = 'strict' | 'permissive';
@@ -110,6 +113,8 @@ export interface AppConfig {
   };
   readonly mcp: McpConfig;
   readonly audit: { readonly enabled: boolean; readonly retentionDays: number };
+  readonly credentials: CredentialsConfig;
+
   /** The pre-user-registration check (`POST /_internal/auth/preregister-check`). */
   readonly preregister: {
     /** Lower-cased domains whose addresses (and their subdomains') may not sign up. */
@@ -143,6 +148,52 @@ export interface DpopConfig {
     readonly secret: KeyObject;
     readonly windowSeconds: number;
   };
+}
+
+/**
+ * Where the credential store's key-encryption keys come from (docs/credentials.md): configured
+ * (ALPHASWARM_CREDENTIALS_KEKS or ALPHASWARM_CREDENTIALS_KEK_FILE, required in production), a key file
+ * the service creates under the data folder in development, or a fresh key per process in tests.
+ */
+export type KekSource =
+  | { readonly kind: 'configured'; readonly keks: KekSet }
+  | { readonly kind: 'development-file'; readonly path: string }
+  | { readonly kind: 'ephemeral' };
+
+export interface CredentialsConfig {
+  readonly kekSource: KekSource;
+  /** Client ids admitted to `POST /_internal/credentials/resolve`. */
+  readonly resolveClientIds: ReadonlySet<string>;
+  readonly resolveRatePerMinute: number;
+  /** Unwrapped data keys kept in memory; 0: every resolve unwraps. */
+  readonly dataKeyCacheSize: number;
+  /**
+   * The service's own secrets as the environment gives them, read by CredentialResolver outside
+   * production only (in production they come from the encrypted store).
+   */
+  readonly serviceSecretsFromEnv: {
+    readonly auth0_mgmt_api_client_secret?: string;
+    readonly agent_broker_client_secret?: string;
+  };
+  readonly userOAuth: UserOAuthConfig;
+}
+
+/** The default providers of per-user OAuth connections (docs/credentials.md). */
+export const USER_OAUTH_PROVIDERS = ['github', 'google', 'microsoft', 'slack', 'notion'] as const;
+export type UserOAuthProviderId = (typeof USER_OAUTH_PROVIDERS)[number] | 'generic';
+
+export interface OAuthClientConfig {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+export interface UserOAuthConfig {
+  readonly enabled: boolean;
+  readonly redirectUri?: string;
+  readonly stateTtlSeconds: number;
+  /** The default providers whose client id and secret are configured. */
+  readonly clients: Readonly<Partial<Record<(typeof USER_OAUTH_PROVIDERS)[number], OAuthClientConfig>>>;
+  readonly generic?: OAuthClientConfig & { readonly issuer: string; readonly scopes: string };
 }
 
 /** A configuration problem, as one line: the variable, what is wrong, and the fix. */
@@ -348,6 +399,8 @@ function build(env: Env): AppConfig {
       enabled: bool(env.ALPHASWARM_AUTH_AUDIT_ENABLED),
       retentionDays: int(env.ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS),
     },
+    credentials: credentialsConfig(env, nodeEnv),
+
     preregister: {
       blockedEmailDomains: emailDomainList(env.ALPHASWARM_AUTH_DISPOSABLE_EMAIL_DOMAINS),
     },
@@ -375,7 +428,6 @@ function refuseUnimplemented(env: Env): void {
     );
   const flags: [keyof Env, string][] = [
     ['ALPHASWARM_AUTH_MSAL_B2B_ENABLED', 'the legacy Entra MSAL B2B path'],
-    ['ALPHASWARM_USER_OAUTH_ENABLED', 'the per-user OAuth wizard'],
   ];
   for (const [variable, feature] of flags) {
     if (bool(env[variable] as string)) throw notYet(variable, feature);
@@ -633,6 +685,117 @@ function parseLocalClients(json: string): LocalClient[] {
   });
   if (new Set(clients.map((client) => client.clientId)).size !== clients.length) throw problem();
   return clients;
+}
+
+function credentialsConfig(env: Env, nodeEnv: NodeEnv): CredentialsConfig {
+  return {
+    kekSource: kekSourceOf(env, nodeEnv),
+    resolveClientIds: clientIdList(
+      'ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS',
+      env.ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS,
+    ),
+    resolveRatePerMinute: int(env.ALPHASWARM_CREDENTIALS_RESOLVE_RATE_LIMIT),
+    dataKeyCacheSize: int(env.ALPHASWARM_CREDENTIALS_DATA_KEY_CACHE_SIZE),
+    serviceSecretsFromEnv: {
+      auth0_mgmt_api_client_secret: env.ALPHASWARM_AUTH0_MGMT_API_CLIENT_SECRET,
+      agent_broker_client_secret: env.ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET,
+    },
+    userOAuth: userOAuthConfig(env, nodeEnv),
+  };
+}
+
+function userOAuthConfig(env: Env, nodeEnv: NodeEnv): UserOAuthConfig {
+  const enabled = bool(env.ALPHASWARM_USER_OAUTH_ENABLED);
+  const redirectUri = env.ALPHASWARM_USER_OAUTH_REDIRECT_URI;
+  if (enabled && redirectUri === undefined) {
+    throw new ConfigError(
+      'ALPHASWARM_USER_OAUTH_REDIRECT_URI',
+      'required with ALPHASWARM_USER_OAUTH_ENABLED=true; set it to the app page registered at each provider, e.g. https://app.example.com/oauth/callback',
+    );
+  }
+  const production = nodeEnv === 'production';
+  if (production && redirectUri !== undefined && !secureUrl(redirectUri)) {
+    throw new ConfigError(
+      'ALPHASWARM_USER_OAUTH_REDIRECT_URI',
+      'must be an https:// URL with NODE_ENV=production',
+    );
+  }
+  const pair = (prefix: string): OAuthClientConfig | undefined => {
+    const record = env as unknown as Record<string, string | undefined>;
+    const clientId = record[`${prefix}_CLIENT_ID`];
+    const clientSecret = record[`${prefix}_CLIENT_SECRET`];
+    if (clientId === undefined && clientSecret === undefined) return undefined;
+    if (clientId === undefined || clientSecret === undefined) {
+      const missing = clientId === undefined ? `${prefix}_CLIENT_ID` : `${prefix}_CLIENT_SECRET`;
+      throw new ConfigError(missing, `required with the other half of the pair; set both or neither`);
+    }
+    return { clientId, clientSecret };
+  };
+  const clients: Partial<Record<(typeof USER_OAUTH_PROVIDERS)[number], OAuthClientConfig>> = {};
+  for (const provider of USER_OAUTH_PROVIDERS) {
+    const client = pair(`ALPHASWARM_USER_OAUTH_${provider.toUpperCase()}`);
+    if (client) clients[provider] = client;
+  }
+  const genericClient = pair('ALPHASWARM_USER_OAUTH_GENERIC');
+  const issuer = env.ALPHASWARM_USER_OAUTH_GENERIC_ISSUER;
+  if ((genericClient === undefined) !== (issuer === undefined)) {
+    throw new ConfigError(
+      'ALPHASWARM_USER_OAUTH_GENERIC_ISSUER',
+      'the generic provider needs its issuer, client id and client secret together; set all three or none',
+    );
+  }
+  if (production && issuer !== undefined && !secureUrl(issuer)) {
+    throw new ConfigError(
+      'ALPHASWARM_USER_OAUTH_GENERIC_ISSUER',
+      'must be an https:// URL with NODE_ENV=production',
+    );
+  }
+  return {
+    enabled,
+    redirectUri,
+    stateTtlSeconds: int(env.ALPHASWARM_USER_OAUTH_STATE_TTL_SECONDS),
+    clients,
+    generic:
+      genericClient && issuer
+        ? { ...genericClient, issuer, scopes: env.ALPHASWARM_USER_OAUTH_GENERIC_SCOPES }
+        : undefined,
+  };
+}
+
+function kekSourceOf(env: Env, nodeEnv: NodeEnv): KekSource {
+  const inline = env.ALPHASWARM_CREDENTIALS_KEKS;
+  const file = env.ALPHASWARM_CREDENTIALS_KEK_FILE;
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError(
+      'ALPHASWARM_CREDENTIALS_KEK_FILE',
+      'set either it or ALPHASWARM_CREDENTIALS_KEKS, not both (one source of keys)',
+    );
+  }
+  if (inline !== undefined) {
+    return { kind: 'configured', keks: parseKekSet('ALPHASWARM_CREDENTIALS_KEKS', inline) };
+  }
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new ConfigError(
+        'ALPHASWARM_CREDENTIALS_KEK_FILE',
+        'cannot be read; point it at a readable file of <id>:<base64 key> lines',
+      );
+    }
+    return { kind: 'configured', keks: parseKekSet('ALPHASWARM_CREDENTIALS_KEK_FILE', text) };
+  }
+  if (nodeEnv === 'production') {
+    throw new ConfigError(
+      'ALPHASWARM_CREDENTIALS_KEKS',
+      'required with NODE_ENV=production (or ALPHASWARM_CREDENTIALS_KEK_FILE): without it no credential can be stored or read; set it to k1:$(openssl rand -base64 32)',
+    );
+  }
+  if (nodeEnv === 'development') {
+    return { kind: 'development-file', path: join(env.ALPHASWARM_DATA_DIR, 'credentials-keks') };
+  }
+  return { kind: 'ephemeral' };
 }
 
 /** https, or plain http to a loopback address (a sidecar or a local IdP cannot be intercepted on the wire). */

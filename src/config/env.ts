@@ -326,7 +326,8 @@ export class Env {
   @MaxLength(2048)
   ALPHASWARM_MCP_UPSTREAM_AUDIENCE?: string = undefined;
 
-  // ── Per-user OAuth wizard (not implemented: `true` is refused) ───────────────────────────
+  // ── Per-user OAuth connections (docs/credentials.md) ─────────────────────────────────────
+  /** `/me/oauth-connections`: people connect their own accounts at OAuth providers. */
   @IsIn(BOOLEAN, oneOf('ALPHASWARM_USER_OAUTH_ENABLED', BOOLEAN))
   ALPHASWARM_USER_OAUTH_ENABLED = 'false';
 
@@ -348,6 +349,72 @@ export class Env {
   /** Read by the CLI on an operator's machine; the service only validates it and publishes it. */
   @IsIn(['0', '1'], oneOf('ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK', ['0', '1']))
   ALPHASWARM_CLI_AUTH_ALLOW_PLAINTEXT_FALLBACK = '0';
+
+  // ── Credentials: BYOK broker credentials, per-user OAuth connections (docs/credentials.md) ─────
+  /** Key-encryption keys, `<id>:<base64 of 32 bytes>` CSV, the active key first. Required in production unless ALPHASWARM_CREDENTIALS_KEK_FILE. */
+  @IsOptional()
+  @MaxLength(8192)
+  ALPHASWARM_CREDENTIALS_KEKS?: string = undefined;
+
+  /** A file holding the key-encryption keys in the format of ALPHASWARM_CREDENTIALS_KEKS (one per line or CSV). */
+  @IsOptional()
+  @MaxLength(4096)
+  ALPHASWARM_CREDENTIALS_KEK_FILE?: string = undefined;
+
+  /** Client ids (CSV) whose M2M tokens, for the M2M audience, may call `POST /_internal/credentials/resolve`. Empty: none may. */
+  @MaxLength(8192)
+  ALPHASWARM_CREDENTIALS_RESOLVE_CLIENT_IDS = '';
+
+  /** Resolves each client may make per minute, counted in Redis across instances. */
+  @Matches(/^[1-9]\d{0,6}$/, {
+    message:
+      'ALPHASWARM_CREDENTIALS_RESOLVE_RATE_LIMIT: must be a whole number of requests per minute (1 or more), e.g. 600',
+  })
+  ALPHASWARM_CREDENTIALS_RESOLVE_RATE_LIMIT = '600';
+
+  /** Unwrapped data keys kept in memory, so a resolve does not touch the key-encryption key; 0 turns the cache off. */
+  @Matches(/^\d{1,7}$/, {
+    message:
+      'ALPHASWARM_CREDENTIALS_DATA_KEY_CACHE_SIZE: must be a whole number of keys (0 or more), e.g. 10000',
+  })
+  ALPHASWARM_CREDENTIALS_DATA_KEY_CACHE_SIZE = '10000';
+
+  /** The redirect URI registered at every provider: the app page that relays `code` and `state` to the callback route. Required with ALPHASWARM_USER_OAUTH_ENABLED=true. */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_USER_OAUTH_REDIRECT_URI'))
+  ALPHASWARM_USER_OAUTH_REDIRECT_URI?: string = undefined;
+
+  /** How long a started connection (its `state` and PKCE verifier) may be completed. */
+  @Matches(/^[1-9]\d{0,4}$/, {
+    message:
+      'ALPHASWARM_USER_OAUTH_STATE_TTL_SECONDS: must be a whole number of seconds (1 or more), e.g. 600',
+  })
+  ALPHASWARM_USER_OAUTH_STATE_TTL_SECONDS = '600';
+
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_GITHUB_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_GITHUB_CLIENT_SECRET?: string = undefined;
+
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_GOOGLE_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_GOOGLE_CLIENT_SECRET?: string = undefined;
+
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_MICROSOFT_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_MICROSOFT_CLIENT_SECRET?: string = undefined;
+
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_SLACK_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_SLACK_CLIENT_SECRET?: string = undefined;
+
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_NOTION_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_NOTION_CLIENT_SECRET?: string = undefined;
+
+  /** A further provider found by discovery (OIDC or RFC 8414 metadata), offered as `generic`. */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, url('ALPHASWARM_USER_OAUTH_GENERIC_ISSUER'))
+  ALPHASWARM_USER_OAUTH_GENERIC_ISSUER?: string = undefined;
+  @IsOptional() @MaxLength(512) ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_ID?: string = undefined;
+  @IsOptional() @MaxLength(1024) ALPHASWARM_USER_OAUTH_GENERIC_CLIENT_SECRET?: string = undefined;
+  /** Scopes asked of the generic provider (space-separated). */
+  @MaxLength(1024)
+  ALPHASWARM_USER_OAUTH_GENERIC_SCOPES = 'openid offline_access';
 
   // ── Edge check for the tenant router (docs/edge.md) ─────────────────────────────────────
   /** `required`, `permissive` or `disabled`; unset: the edge check is not mounted (its other variables are then refused). */

@@ -112,6 +112,8 @@ describe('variables of the edge check', () => {
       NODE_ENV: 'production',
       REDIS_URL: 'redis://127.0.0.1:6379',
       ALPHASWARM_TENANCY_INVITE_SECRET: 'x'.repeat(32),
+      ALPHASWARM_CREDENTIALS_KEKS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+
       ALPHASWARM_AUTH0_LOG_STREAM_SECRET: 'f3a9c1e07b5d2846af19e0c7d3b5a2f8',
     };
     expect(refusal(production).message).toMatch(/disabled is refused with NODE_ENV=production/);

@@ -17,18 +17,22 @@ describe('migrations', () => {
       await dataSource.runMigrations({ transaction: 'each' });
       expect(await tables()).toEqual([
         'auth0_log_events',
+        'broker_credentials',
         'idp_connections',
         'idp_group_mappings',
         'invites',
         'labs',
         'local_signing_keys',
         'memberships',
+        'oauth_authorizations',
+        'oauth_connections',
         'oidc_logout_token_jtis',
         'organizations',
         'projects',
         'security_audit_chain_heads',
         'security_audit_checkpoints',
         'security_audit_events',
+        'service_secrets',
         'teams',
         'token_revocations',
         'users',
@@ -40,7 +44,7 @@ describe('migrations', () => {
       expect(await tables()).toEqual([]);
 
       await dataSource.runMigrations({ transaction: 'each' });
-      expect(await tables()).toHaveLength(17);
+      expect(await tables()).toHaveLength(21);
       expect(await dataSource.showMigrations()).toBe(false); // nothing pending
 
       // What `typeorm migration:generate` would write: nothing, or the entities drifted from the migrations.

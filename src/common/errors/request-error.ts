@@ -1,9 +1,9 @@
-import type { RequestReason, TenancyReason } from './request-reasons';
+import type { CredentialReason, RequestReason, TenancyReason } from './request-reasons';
 
 /** A request refused for what it asks rather than who asks (unparsable body, unknown id, conflict, …). */
 export class RequestError extends Error {
   constructor(
-    readonly reason: RequestReason | TenancyReason,
+    readonly reason: RequestReason | TenancyReason | CredentialReason,
     readonly status: number,
     description: string,
   ) {

@@ -26,3 +26,12 @@ export const TENANCY_REASONS = [
   'invite_requires_user',
 ] as const;
 export type TenancyReason = (typeof TENANCY_REASONS)[number];
+
+/** Reasons a credentials request is refused after authorization passed (docs/credentials.md). */
+export const CREDENTIAL_REASONS = [
+  'rate_limited',
+  'credential_unreadable',
+  'oauth_state_invalid',
+  'oauth_provider_error',
+] as const;
+export type CredentialReason = (typeof CREDENTIAL_REASONS)[number];

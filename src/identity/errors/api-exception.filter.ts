@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthDecisions } from '../decisions/auth-decisions';
 import { isDpopScheme } from '../dpop/dpop-scheme';
 import { AuthError, OAuthError } from './auth-error';
-import type { RequestReason } from '../../common/errors/request-reasons';
+import type { CredentialReason, RequestReason } from '../../common/errors/request-reasons';
 import { RequestError } from '../../common/errors/request-error';
 
 interface ErrorBody {
@@ -15,13 +15,14 @@ interface ErrorBody {
   request_id: string;
 }
 
-const REQUEST_ERRORS: Record<number, [RequestReason, string]> = {
+const REQUEST_ERRORS: Record<number, [RequestReason | CredentialReason, string]> = {
   400: ['invalid_request', 'The request is invalid'],
   404: ['not_found', 'No such route'],
   405: ['method_not_allowed', 'Method not allowed'],
   409: ['conflict', 'The request conflicts with what is stored'],
   413: ['payload_too_large', 'The request body is too large'],
   415: ['unsupported_media_type', 'Unsupported content type'],
+  429: ['rate_limited', 'Too many requests'],
   431: ['invalid_request', 'The request headers are too large'],
   502: ['upstream_error', 'An upstream service failed'],
   503: ['service_unavailable', 'The service is not available'],

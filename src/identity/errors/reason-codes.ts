@@ -1,4 +1,6 @@
 import {
+  CREDENTIAL_REASONS,
+  type CredentialReason,
   REQUEST_REASONS,
   type RequestReason,
   TENANCY_REASONS,
@@ -50,10 +52,11 @@ export const OAUTH_REASONS = [
 ] as const;
 export type OAuthReason = (typeof OAUTH_REASONS)[number];
 
-export type ReasonCode = AuthReason | RequestReason | TenancyReason | OAuthReason;
+export type ReasonCode = AuthReason | RequestReason | TenancyReason | OAuthReason | CredentialReason;
 export const REASON_CODES: readonly ReasonCode[] = [
   ...AUTH_REASONS,
   ...REQUEST_REASONS,
   ...TENANCY_REASONS,
   ...OAUTH_REASONS,
+  ...CREDENTIAL_REASONS,
 ];
