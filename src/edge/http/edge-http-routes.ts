@@ -8,6 +8,7 @@ import {
   EdgeAuthorizer,
   type EdgeDeny,
   edgeUnavailable,
+  IDENTITY_HEADERS,
   invalidCheckRequest,
 } from '../edge-authorizer';
 import { EDGE_CONFIG } from '../edge-config.token';
@@ -107,14 +108,22 @@ export class EdgeHttpRoutes implements OnModuleInit {
       this.sendDeny(reply, decision, requestId);
       return;
     }
-    this.setIdentityHeaders(reply, decision);
+    // Envoy forwards only the headers its `allowed_headers` names: a client's copy of an identity header
+    // we do not set this time may never have reached us. Those names are always removed, seen or not.
+    const set = new Set(decision.set.map(([name]) => name));
+    const unseen = IDENTITY_HEADERS.filter((name) => !set.has(name) && !decision.remove.includes(name));
+    this.setIdentityHeaders(reply, decision, unseen);
     void reply.status(200).header('cache-control', 'no-store').send();
   }
 
-  private setIdentityHeaders(reply: FastifyReply, decision: Extract<EdgeDecision, { allowed: true }>): void {
+  private setIdentityHeaders(
+    reply: FastifyReply,
+    decision: Extract<EdgeDecision, { allowed: true }>,
+    alsoRemove: readonly string[] = [],
+  ): void {
     for (const [name, value] of decision.set) void reply.header(name, value);
-    if (decision.remove.length > 0)
-      void reply.header('x-envoy-auth-headers-to-remove', decision.remove.join(','));
+    const remove = [...decision.remove, ...alsoRemove];
+    if (remove.length > 0) void reply.header('x-envoy-auth-headers-to-remove', remove.join(','));
   }
 
   private sendDeny(reply: FastifyReply, decision: EdgeDeny, requestId: string): void {
