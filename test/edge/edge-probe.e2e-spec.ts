@@ -248,6 +248,31 @@ describe('edge check, probed from outside', () => {
     });
   });
 
+  describe("the runbook's step 3, as an operator types it", () => {
+    it("curl -s localhost:8080/metrics | grep authz_decisions_total: public, with the runbook's labels", async () => {
+      await checkJson(t.url, await bearer());
+      const res = await rawRequest(t.url, 'GET', '/metrics', []);
+      expect(res.status).toBe(200);
+      const lines = res.body.split('\n').filter((line) => line.includes('authz_decisions_total'));
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          /^alphaswarm_tenant_router_authz_decisions_total\{decision="allow",mode="required",reason="verified"\} \d+$/,
+        ),
+      );
+    });
+
+    it('curl -s localhost:8080/readyz: the posture without a token', async () => {
+      const res = await rawRequest(t.url, 'GET', '/readyz', []);
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toMatchObject({
+        auth_mode: 'required',
+        cba_mode: 'enforce',
+        cells: 2,
+        registry_stale: false,
+      });
+    });
+  });
+
   describe("Envoy's HTTP service mode", () => {
     it.each(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'])(
       '%s is checked like any other method',
