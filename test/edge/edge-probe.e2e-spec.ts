@@ -292,6 +292,23 @@ describe('edge check, probed from outside', () => {
       }
     });
 
+    it('a forwarded path with dot segments stays a check: it cannot reach another route', async () => {
+      for (const path of ['/ext_authz/http/../../readyz', '/ext_authz/http/..%2F..%2Fmetrics']) {
+        const res = await rawRequest(t.url, 'GET', path, []);
+        expect([path, res.status, JSON.parse(res.body).reason]).toEqual([path, 401, 'missing_token']);
+      }
+    });
+
+    it.each(['PROPFIND', 'REPORT', 'SEARCH', 'MKCOL', 'PURGE'])(
+      '%s (a method Envoy forwards as it is) is checked too',
+      async (method) => {
+        const denied = await rawRequest(t.url, method, '/ext_authz/http/dav/', []);
+        expect([denied.status, JSON.parse(denied.body).reason]).toEqual([401, 'missing_token']);
+        const allowed = await rawRequest(t.url, method, '/ext_authz/http/dav/', await bearer());
+        expect([allowed.status, allowed.headers['x-alphaswarm-auth']]).toEqual([200, 'verified']);
+      },
+    );
+
     it('a 503 deny carries no challenge, and its JSON body goes to the client as it is', async () => {
       const res = await rawRequest(
         t.url,

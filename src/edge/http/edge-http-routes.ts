@@ -1,3 +1,4 @@
+import { METHODS } from 'node:http';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -43,6 +44,13 @@ export class EdgeHttpRoutes implements OnModuleInit {
   onModuleInit(): void {
     const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
     const prefix = this.config.httpPathPrefix;
+    // Envoy forwards the original method as it is (WebDAV's PROPFIND, CalDAV's REPORT, …): each one
+    // Node parses must reach the check, not Fastify's 404. CONNECT never reaches a request handler.
+    for (const method of METHODS) {
+      if (method !== 'CONNECT' && !fastify.supportedMethods.includes(method)) {
+        fastify.addHttpMethod(method, { hasBody: true });
+      }
+    }
     void fastify.register((scope: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
       // In this scope only: every body arrives as bytes, whatever its content type (or none).
       scope.removeAllContentTypeParsers();
