@@ -1,4 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { base64url, exportJWK, generateKeyPair, type JWK, type KeyLike, SignJWT } from 'jose';
 import { startTestApp, type TestApp } from '../support/app';
 import { TestControlPlane } from '../support/control-plane';
 import {
@@ -16,6 +18,7 @@ import { waitFor } from '../support/wait';
 
 const NS = 'https://alphaswarm.internal/';
 const STD_CELL = 'cell-shared-std-us-east-1a';
+const SOURCE_CELL = 'cell-shared-std-eu-west-1a';
 
 /**
  * The edge check attacked from outside, the way a proxy or a hostile client could reach it: headers that
@@ -28,13 +31,27 @@ describe('edge check, probed from outside', () => {
   let plane: TestControlPlane;
   let t: TestApp;
   let client: ReturnType<typeof grpcClient>;
+  let sourceKey: { privateKey: KeyLike; jwk: JWK };
 
   beforeAll(async () => {
     issuer = await TestIssuer.start();
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    sourceKey = {
+      privateKey: pair.privateKey,
+      jwk: { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' },
+    };
     plane = await TestControlPlane.start([
       { id: STD_CELL, tier: 'shared-std', region: 'us-east-1', state: 'active' },
       // A control plane listing a cell under the tier `*` must not turn it into a catch-all.
       { id: 'cell-odd-wildcard', tier: '*', region: 'us-east-1', state: 'active' },
+      // A draining cell still calls other cells: its CBA keys stay in force.
+      {
+        id: SOURCE_CELL,
+        tier: 'shared-std',
+        region: 'eu-west-1',
+        state: 'draining',
+        annotations: { 'alphaswarm.internal/cba-jwks': JSON.stringify({ keys: [sourceKey.jwk] }) },
+      },
     ]);
     const grpcPort = await freePort();
     t = await startTestApp({
@@ -224,14 +241,41 @@ describe('edge check, probed from outside', () => {
       expect(res.headers['x-alphaswarm-auth']).toBeUndefined();
     });
 
+    it('JSON form: a member name given twice in one case is ambiguous, and refused', async () => {
+      const [alice, mallory] = [
+        await issuer.token({ sub: 'auth0|alice' }),
+        await issuer.token({ sub: 'auth0|m' }),
+      ];
+      for (const body of [
+        `{"attributes":{"request":{"http":{"headers":{"authorization":"Bearer ${alice}","authorization":"Bearer ${mallory}"}}}}}`,
+        `{"attributes":{"request":{"http":{"headers":{}}}},"attributes":{"request":{"http":{"headers":{"authorization":"Bearer ${alice}"}}}}}`,
+        `{"attributes":{"request":{"http":{"headers":{"x-alphaswarm-sub":"a","x-alphaswarm-sub":"b","authorization":"Bearer ${alice}"}}}}}`,
+      ]) {
+        const res = await postRaw(t.url, '/ext_authz/v3/check', body);
+        expect([res.status, res.body.reason]).toEqual([400, 'invalid_check_request']);
+      }
+    });
+
+    it('JSON form: a colon inside a string is not a member', async () => {
+      const body = checkBody({
+        headers: { authorization: `Bearer ${await issuer.token()}`, 'x-note': 'a:b:"c":d' },
+      });
+      expect((await postRaw(t.url, '/ext_authz/v3/check', body)).status).toBe(200);
+    });
+
     it('JSON form: a body with no content type is still read as the check', async () => {
       const res = await postRaw(t.url, '/ext_authz/v3/check', checkBody({ headers: {} }), {});
       expect([res.status, res.body.reason]).toEqual([401, 'missing_token']);
     });
 
     it('JSON form: deeply nested JSON is a bad check, not a crash', async () => {
-      const res = await postRaw(t.url, '/ext_authz/v3/check', '['.repeat(200_000) + ']'.repeat(200_000));
-      expect([res.status, res.body.reason]).toEqual([400, 'invalid_check_request']);
+      for (const body of [
+        '['.repeat(120_000) + ']'.repeat(120_000),
+        '{"a":'.repeat(40_000) + '1' + '}'.repeat(40_000),
+      ]) {
+        const res = await postRaw(t.url, '/ext_authz/v3/check', body);
+        expect([res.status, res.body.reason]).toEqual([400, 'invalid_check_request']);
+      }
     });
 
     it('JSON form: other methods on the check path are not an allow', async () => {
@@ -245,6 +289,77 @@ describe('edge check, probed from outside', () => {
       const response = await grpcCheckRaw(client, {});
       expect([response.status?.code, Number(response.denied_response?.status?.code)]).toEqual([7, 400]);
       expect(response.status?.message).toBe('invalid_check_request');
+    });
+  });
+
+  describe('cross-cell CBA attacks (enforce, destination = the routed cell)', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    const claims = (extra: Record<string, unknown> = {}) => ({
+      iss: SOURCE_CELL,
+      aud: STD_CELL,
+      iat: now(),
+      exp: now() + 60,
+      ...extra,
+    });
+    const unsigned = (header: Record<string, unknown>, payload: Record<string, unknown>) =>
+      `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}`;
+    const withCba = async (value: string): Promise<HeaderList> => [
+      ...(await bearer()),
+      ['Cell-Bound-Authorization', value],
+    ];
+
+    it('passes a CBA from a listed (draining) source cell addressed to the routed cell', async () => {
+      const token = await new SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .sign(sourceKey.privateKey);
+      const outcome = await checkGrpc(client, await withCba(token));
+      expect([outcome.status, outcome.set['x-alphaswarm-cell']]).toEqual([200, STD_CELL]);
+    });
+
+    it.each<[string, () => Promise<string> | string, string]>([
+      ['alg none', () => `${unsigned({ alg: 'none' }, claims())}.`, 'cba_malformed'],
+      [
+        'HS256 keyed with the public key (alg confusion)',
+        () => {
+          const input = unsigned({ alg: 'HS256', kid: 'k1' }, claims());
+          const mac = createHmac('sha256', JSON.stringify(sourceKey.jwk)).update(input).digest('base64url');
+          return `${input}.${mac}`;
+        },
+        'cba_malformed',
+      ],
+      [
+        'a key carried in the token header (jwk)',
+        async () => {
+          const attacker = await generateKeyPair('ES256', { extractable: true });
+          return new SignJWT(claims())
+            .setProtectedHeader({ alg: 'ES256', jwk: await exportJWK(attacker.publicKey) })
+            .sign(attacker.privateKey);
+        },
+        'cba_invalid_signature',
+      ],
+      [
+        'an audience naming another cell beside a stranger',
+        () =>
+          new SignJWT(claims({ aud: ['cell-other'] }))
+            .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+            .sign(sourceKey.privateKey),
+        'cba_wrong_destination',
+      ],
+      [
+        'an issuer that is not a string',
+        () => `${unsigned({ alg: 'ES256' }, claims({ iss: 7 }))}.sig`,
+        'cba_malformed',
+      ],
+    ])('denies %s, 403 with its reason, over every transport', async (_what, make, reason) => {
+      const headers = await withCba(await make());
+      for (const outcome of [
+        await checkJson(t.url, headers),
+        await checkHttp(t.url, headers),
+        await checkGrpc(client, headers),
+      ]) {
+        expect([outcome.status, outcome.reason]).toEqual([403, reason]);
+        expect(outcome.set).toEqual({});
+      }
     });
   });
 

@@ -3,6 +3,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EdgeConfig } from '../../config/edge-config';
+import { parseJsonWithoutDuplicates } from '../../identity/jwt/strict-json';
 import { type EdgeRequest, fromCheckRequest, fromRawHeaders, InvalidCheckRequest } from '../check-request';
 import {
   type EdgeDecision,
@@ -168,13 +169,15 @@ function errorOf(decision: EdgeDeny): string {
   }
 }
 
+/**
+ * The body as JSON. A member name given twice (`{"authorization": "…", "authorization": "…"}`) is
+ * refused: JSON.parse would keep the last, another reader the first, and which one Envoy meant is a guess.
+ */
 function parseJson(body: unknown): unknown {
   if (!Buffer.isBuffer(body) || body.length === 0) throw new InvalidCheckRequest('no body');
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new InvalidCheckRequest('the body is not JSON');
-  }
+  const value = parseJsonWithoutDuplicates(body.toString('utf8'));
+  if (value === undefined) throw new InvalidCheckRequest('the body is not JSON, or repeats a member');
+  return value;
 }
 
 function transportOf(request: FastifyRequest, prefix: string): EdgeTransport {
