@@ -51,21 +51,17 @@ export function fromCheckRequest(body: unknown): EdgeRequest {
       headers.push([name, value]);
     }
   }
-  if (isObject(headerMap) && Array.isArray(headerMap.headers)) {
-    for (const entry of headerMap.headers as unknown[]) {
+  if (headerMap !== undefined && headerMap !== null) {
+    // Like `headers`: a header_map that is there but cannot be read is a bad check, never "no headers"
+    // (which would let a request through anonymously with whatever it carried unseen).
+    const entries = isObject(headerMap) ? (headerMap.headers ?? []) : undefined;
+    if (!Array.isArray(entries))
+      throw new InvalidCheckRequest('attributes.request.http.header_map is not a list');
+    for (const entry of entries as unknown[]) {
       if (!isObject(entry) || typeof entry.key !== 'string') {
         throw new InvalidCheckRequest('a header_map entry is not a header');
       }
-      const raw = member(entry, 'raw_value');
-      const value =
-        typeof entry.value === 'string' && entry.value !== ''
-          ? entry.value
-          : raw instanceof Uint8Array
-            ? Buffer.from(raw).toString('latin1')
-            : typeof raw === 'string'
-              ? Buffer.from(raw, 'base64').toString('latin1')
-              : '';
-      headers.push([entry.key, value]);
+      headers.push([entry.key, headerMapValue(entry)]);
     }
   }
   // proto3 leaves an empty map off the wire (and its JSON mapping omits it): no headers is a request
@@ -80,6 +76,20 @@ export function fromCheckRequest(body: unknown): EdgeRequest {
     path: typeof http.path === 'string' ? http.path : '',
     sourceIp,
   };
+}
+
+/**
+ * A `HeaderValue`'s text: `value`, or `raw_value` (bytes; base64 in JSON) when `value` is empty, as
+ * Envoy sends it with `encode_raw_headers`. A value of another type is a bad check.
+ */
+function headerMapValue(entry: Json): string {
+  const value = entry.value ?? '';
+  const raw = member(entry, 'raw_value') ?? '';
+  if (typeof value !== 'string') throw new InvalidCheckRequest('a header_map value is not a string');
+  if (value !== '') return value;
+  if (raw instanceof Uint8Array) return Buffer.from(raw).toString('latin1');
+  if (typeof raw === 'string') return Buffer.from(raw, 'base64').toString('latin1');
+  throw new InvalidCheckRequest('a header_map raw_value is not bytes');
 }
 
 /** The headers of a request Envoy forwarded in HTTP service mode, from Node's raw list (repeats kept). */

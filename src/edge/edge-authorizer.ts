@@ -21,6 +21,15 @@ import {
 /** Every header the edge sets upstream starts with this; every client-sent one is removed or overwritten. */
 export const IDENTITY_HEADER_PREFIX = 'x-alphaswarm-';
 export const CBA_HEADER = 'cell-bound-authorization';
+/** Every identity header the edge may set upstream. */
+export const IDENTITY_HEADERS = [
+  'x-alphaswarm-auth',
+  'x-alphaswarm-cell',
+  'x-alphaswarm-sub',
+  'x-alphaswarm-tenant',
+  'x-alphaswarm-workspace',
+  'x-alphaswarm-tier',
+] as const;
 /** A header value the edge may set: visible ASCII and spaces, nothing that could split a header. */
 const HEADER_VALUE = /^[\x20-\x7e]{1,1024}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;

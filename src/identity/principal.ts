@@ -33,6 +33,7 @@ export interface Principal {
   readonly projectId?: string;
   readonly labId?: string;
   readonly tenantId?: string;
+  /** The `tier` claim; `''` when the token carries one that is not a non-empty string (no tier is `''`). */
   readonly tier?: string;
   readonly connection?: string;
   /** The user's email (namespaced or top-level `email` claim), unless `email_verified` is false. */

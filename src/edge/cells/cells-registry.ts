@@ -94,7 +94,11 @@ export class CellsRegistry implements OnApplicationBootstrap, OnApplicationShutd
     const key = `${tier}\u0000${tenant}`;
     const placed = this.placements.get(key);
     if (placed) return placed;
-    const candidates = this.activeByTier.get(tier) ?? this.activeByTier.get(ANY_TIER);
+    // Only the pinned cell of a single-cell edge serves every tier: a control plane listing a cell under
+    // the tier `*` names a tier like any other, not a catch-all that would downgrade an explicit tier.
+    const candidates =
+      this.activeByTier.get(tier) ??
+      (this.config.cells.url === undefined ? this.activeByTier.get(ANY_TIER) : undefined);
     if (!candidates || candidates.length === 0) return undefined;
     let best: Cell | undefined;
     let bestScore = '';

@@ -1,13 +1,16 @@
+import { METHODS } from 'node:http';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EdgeConfig } from '../../config/edge-config';
+import { parseJsonWithoutDuplicates } from '../../identity/jwt/strict-json';
 import { type EdgeRequest, fromCheckRequest, fromRawHeaders, InvalidCheckRequest } from '../check-request';
 import {
   type EdgeDecision,
   EdgeAuthorizer,
   type EdgeDeny,
   edgeUnavailable,
+  IDENTITY_HEADERS,
   invalidCheckRequest,
 } from '../edge-authorizer';
 import { EDGE_CONFIG } from '../edge-config.token';
@@ -42,6 +45,13 @@ export class EdgeHttpRoutes implements OnModuleInit {
   onModuleInit(): void {
     const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
     const prefix = this.config.httpPathPrefix;
+    // Envoy forwards the original method as it is (WebDAV's PROPFIND, CalDAV's REPORT, …): each one
+    // Node parses must reach the check, not Fastify's 404. CONNECT never reaches a request handler.
+    for (const method of METHODS) {
+      if (method !== 'CONNECT' && !fastify.supportedMethods.includes(method)) {
+        fastify.addHttpMethod(method, { hasBody: true });
+      }
+    }
     void fastify.register((scope: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
       // In this scope only: every body arrives as bytes, whatever its content type (or none).
       scope.removeAllContentTypeParsers();
@@ -107,14 +117,22 @@ export class EdgeHttpRoutes implements OnModuleInit {
       this.sendDeny(reply, decision, requestId);
       return;
     }
-    this.setIdentityHeaders(reply, decision);
+    // Envoy forwards only the headers its `allowed_headers` names: a client's copy of an identity header
+    // we do not set this time may never have reached us. Those names are always removed, seen or not.
+    const set = new Set(decision.set.map(([name]) => name));
+    const unseen = IDENTITY_HEADERS.filter((name) => !set.has(name) && !decision.remove.includes(name));
+    this.setIdentityHeaders(reply, decision, unseen);
     void reply.status(200).header('cache-control', 'no-store').send();
   }
 
-  private setIdentityHeaders(reply: FastifyReply, decision: Extract<EdgeDecision, { allowed: true }>): void {
+  private setIdentityHeaders(
+    reply: FastifyReply,
+    decision: Extract<EdgeDecision, { allowed: true }>,
+    alsoRemove: readonly string[] = [],
+  ): void {
     for (const [name, value] of decision.set) void reply.header(name, value);
-    if (decision.remove.length > 0)
-      void reply.header('x-envoy-auth-headers-to-remove', decision.remove.join(','));
+    const remove = [...decision.remove, ...alsoRemove];
+    if (remove.length > 0) void reply.header('x-envoy-auth-headers-to-remove', remove.join(','));
   }
 
   private sendDeny(reply: FastifyReply, decision: EdgeDeny, requestId: string): void {
@@ -151,13 +169,15 @@ function errorOf(decision: EdgeDeny): string {
   }
 }
 
+/**
+ * The body as JSON. A member name given twice (`{"authorization": "…", "authorization": "…"}`) is
+ * refused: JSON.parse would keep the last, another reader the first, and which one Envoy meant is a guess.
+ */
 function parseJson(body: unknown): unknown {
   if (!Buffer.isBuffer(body) || body.length === 0) throw new InvalidCheckRequest('no body');
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new InvalidCheckRequest('the body is not JSON');
-  }
+  const value = parseJsonWithoutDuplicates(body.toString('utf8'));
+  if (value === undefined) throw new InvalidCheckRequest('the body is not JSON, or repeats a member');
+  return value;
 }
 
 function transportOf(request: FastifyRequest, prefix: string): EdgeTransport {

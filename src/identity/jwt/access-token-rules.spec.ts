@@ -529,9 +529,17 @@ describe(AccessTokenRules.name, () => {
       });
 
       it('ignores custom strings that are empty or not strings', () => {
-        const principal = sut.toPrincipal(claims({ [`${NAMESPACE}org_id`]: '', [`${NAMESPACE}tier`]: 3 }));
+        const principal = sut.toPrincipal(claims({ [`${NAMESPACE}org_id`]: '', [`${NAMESPACE}team_id`]: 3 }));
         expect(principal.orgId).toBeUndefined();
-        expect(principal.tier).toBeUndefined();
+        expect(principal.teamId).toBeUndefined();
+      });
+
+      it('keeps a tier claim that is there but unusable as the empty tier, never as no tier', () => {
+        for (const tier of ['', 3, ['pro'], { name: 'pro' }]) {
+          expect(sut.toPrincipal(claims({ [`${NAMESPACE}tier`]: tier })).tier).toBe('');
+        }
+        expect(sut.toPrincipal(claims({ [`${NAMESPACE}tier`]: null })).tier).toBeUndefined();
+        expect(sut.toPrincipal(claims({})).tier).toBeUndefined();
       });
 
       it('refuses roles that are not a list of strings', () => {

@@ -163,7 +163,7 @@ export class AccessTokenRules {
       projectId: this.customString(claims, 'project_id'),
       labId: this.customString(claims, 'lab_id'),
       tenantId: this.customString(claims, 'tenant_id'),
-      tier: this.customString(claims, 'tier'),
+      tier: this.tierOf(claims),
       connection: this.customString(claims, 'connection'),
       // Set by the post-login Action from the IdP profile; an IdP that says unverified is not believed.
       email:
@@ -214,6 +214,16 @@ export class AccessTokenRules {
 
   private customString(claims: Claims, name: string): string | undefined {
     return optionalString(this.custom(claims, name));
+  }
+
+  /**
+   * The `tier` claim. Unlike the other custom strings, a tier claim that is there but unusable (empty,
+   * a number, a list) is kept as `''`, a tier nothing serves: whoever routes by tier must not mistake a
+   * broken claim for an absent one and fall back to a default tier (a downgrade).
+   */
+  private tierOf(claims: Claims): string | undefined {
+    const value = this.custom(claims, 'tier');
+    return value === undefined ? undefined : (optionalString(value) ?? '');
   }
 }
 

@@ -1,4 +1,4 @@
-import { decodeJsonSegment } from './strict-json';
+import { decodeJsonSegment, parseJsonWithoutDuplicates } from './strict-json';
 
 const encode = (text: string | Buffer): string => Buffer.from(text).toString('base64url');
 
@@ -100,6 +100,25 @@ describe(decodeJsonSegment.name, () => {
     // Pinned as it is today: a JSON escape of a lone surrogate is valid JSON text and is kept.
     it('keeps an escaped lone surrogate', () => {
       expect(decodeJsonSegment(encode('{"a":"\\ud800"}'))).toEqual({ a: '\ud800' });
+    });
+  });
+
+  describe('parseJsonWithoutDuplicates', () => {
+    it('parses JSON of any shape whose objects name each member once', () => {
+      expect(parseJsonWithoutDuplicates('{"a":{"b":"x:y"},"c":[{"a":1}]}')).toEqual({
+        a: { b: 'x:y' },
+        c: [{ a: 1 }],
+      });
+      expect(parseJsonWithoutDuplicates('[1,"2"]')).toEqual([1, '2']);
+      expect(parseJsonWithoutDuplicates('null')).toBeNull();
+    });
+
+    it('refuses a repeated member at any depth, text that is not JSON, and nesting too deep to count', () => {
+      expect(parseJsonWithoutDuplicates('{"a":1,"a":2}')).toBeUndefined();
+      expect(parseJsonWithoutDuplicates('{"h":{"authorization":"x","authorization":"y"}}')).toBeUndefined();
+      expect(parseJsonWithoutDuplicates('{"a":')).toBeUndefined();
+      const deep = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
+      expect(parseJsonWithoutDuplicates(deep)).toBeUndefined();
     });
   });
 });

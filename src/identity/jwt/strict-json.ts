@@ -26,6 +26,21 @@ export function decodeJsonSegment(segment: string): Record<string, unknown> | un
   return memberSeparators(text) === countKeys(value) ? (value as Record<string, unknown>) : undefined;
 }
 
+/**
+ * `JSON.parse(text)`, or undefined when the text is not JSON or an object in it repeats a member name
+ * (counted as above), or nests too deep to count. For other JSON whose duplicates would be ambiguous,
+ * such as the edge's check requests.
+ */
+export function parseJsonWithoutDuplicates(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text);
+    return memberSeparators(text) === countKeys(value) ? value : undefined;
+  } catch {
+    // Not JSON, or a RangeError from counting a very deep nesting: either way not usable.
+    return undefined;
+  }
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
