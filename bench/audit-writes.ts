@@ -41,6 +41,8 @@ export async function measureLedgerWrites(
     ALPHASWARM_DB_MIGRATE: 'false',
     ALPHASWARM_TENANCY_INVITE_SECRET: randomUUID() + randomUUID(),
     ALPHASWARM_CREDENTIALS_KEKS: `bench:${randomBytes(32).toString('base64')}`,
+    // Production requires it; this process serves no webhook.
+    ALPHASWARM_AUTH0_LOG_STREAM_SECRET: randomBytes(32).toString('hex'),
   });
   const database = await openDatabase(config, SCHEMA);
   try {
