@@ -772,7 +772,7 @@ function report(
   }
   lines.push('');
   lines.push(
-    `JWKS fetches by the service during the run: ${run.serviceJwksFetches} (expected 2: the API's key store and the edge's)`,
+    `JWKS fetches by the service during the run: ${run.serviceJwksFetches} (expected 3: the service's API and edge key stores, and the API key store of (r)'s service)`,
   );
   lines.push(
     `DPoP replay entries in Redis right after (p): ${number(run.dpopReplayKeys)} ` +

@@ -24,6 +24,7 @@ import { type AuthenticatedRequest, routeTemplateOf } from '../identity/request-
 import { RequireScope } from '../identity/scope/require-scope.decorator';
 import { McpChallengeFilter } from './mcp-challenge.filter';
 import { httpErrorOf, McpInvocations } from './mcp-invocations';
+import { dpopResourceMetadata } from '../identity/dpop/dpop-metadata';
 import { McpResourceGuard } from './mcp-resource.guard';
 import { canonicalUriOf, MCP_SERVERS, type McpServerName } from './mcp-servers';
 import { McpStreamableHttp } from './mcp-streamable-http';
@@ -246,6 +247,8 @@ export class McpController {
       scopes_supported: MCP_SERVERS[server].scopes,
       bearer_methods_supported: ['header'],
       resource_name: MCP_SERVERS[server].title,
+      // RFC 9728 §2: present only when the resource takes DPoP-bound tokens.
+      ...(this.config.auth.dpop.enabled ? dpopResourceMetadata(this.config) : {}),
     };
   }
 }

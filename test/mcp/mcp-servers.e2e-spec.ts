@@ -441,3 +441,54 @@ describe('the MCP servers over Streamable HTTP and plain HTTP (local provider)',
     });
   });
 });
+
+describe('the MCP servers with DPoP on (RFC 9449 and RFC 9728 together)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED: 'true',
+      ALPHASWARM_MCP_REQUIRE_RFC8707: 'strict',
+      ALPHASWARM_AUTH0_DPOP_ENABLED: 'true',
+      ALPHASWARM_DPOP_ALGORITHMS: 'ES256,EdDSA',
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('publishes the DPoP members in the protected-resource metadata', async () => {
+    const res = await t.http().get('/.well-known/oauth-protected-resource/mcp/data');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      resource: t.config.mcp.dataCanonicalUri,
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA'],
+      dpop_bound_access_tokens_required: false,
+    });
+  });
+
+  it('names the metadata on both challenges of a 401 without a token', async () => {
+    const res = await t.http().post('/mcp/data').set(MCP_HEADERS).send(toolCall('identity.whoami'));
+    expect([res.status, res.body.reason]).toEqual([401, 'missing_token']);
+    const metadata = `resource_metadata="${t.url}/.well-known/oauth-protected-resource/mcp/data"`;
+    expect(res.headers['www-authenticate']).toBe(`Bearer ${metadata}, DPoP ${metadata}, algs="ES256 EdDSA"`);
+  });
+});
+
+describe('the MCP metadata with DPoP off', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ ALPHASWARM_MCP_REQUIRE_RFC8707: 'strict' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('leaves the DPoP members out', async () => {
+    const res = await t.http().get('/.well-known/oauth-protected-resource/mcp/data');
+    expect(res.status).toBe(200);
+    expect(res.body).not.toHaveProperty('dpop_signing_alg_values_supported');
+    expect(res.body).not.toHaveProperty('dpop_bound_access_tokens_required');
+  });
+});

@@ -138,13 +138,20 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const usedDpop = isDpopScheme(authorization);
     // A 403 is final: it names what is missing on the scheme used, and offers no other way in.
     const offerOther = error.status !== 403;
+    // Where to learn about the resource (RFC 9728 §5.1, an MCP server's) is not an error detail: every
+    // challenge carries it, whichever scheme the client used.
+    const metadata = error.challenge.resource_metadata;
+    const routeOwn: Record<string, string> = metadata === undefined ? {} : { resource_metadata: metadata };
     const challenges: string[] = [];
     if (bearerAccepted && (usedDpop ? offerOther : true)) {
-      challenges.push(challenge('Bearer', usedDpop || bare ? {} : attributes));
+      challenges.push(challenge('Bearer', usedDpop || bare ? routeOwn : attributes));
     }
     if (usedDpop || offerOther) {
       challenges.push(
-        challenge('DPoP', usedDpop && !bare ? { ...attributes, ...this.dpopAlgs } : this.dpopAlgs),
+        challenge(
+          'DPoP',
+          usedDpop && !bare ? { ...attributes, ...this.dpopAlgs } : { ...routeOwn, ...this.dpopAlgs },
+        ),
       );
     }
     return challenges;
