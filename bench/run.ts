@@ -561,10 +561,39 @@ interface Target {
 /** The median of the per-round ratios of two interleaved phases (by label prefix, e.g. '(b)'). */
 type RoundRatio = (numerator: string, denominator: string) => number | undefined;
 
+type Round = { result: LoadResult; serverCpu?: number };
+
 /**
- * Warms each target up, then measures them in turn, ROUNDS times. A phase's figures are its median
- * round's; its non-2xx, errors and timeouts are summed over every round, so none is hidden.
+ * Warms each target up, then measures them in turn, ROUNDS times: the two sides of a ratio are measured
+ * seconds apart, so a slow spell of the machine lands on one round of each rather than on one phase. A
+ * phase's figures are its median round's; its non-2xx, errors and timeouts are summed over every round.
  */
+async function inTurns<T extends { readonly label: string; readonly server: Server }>(
+  targets: readonly T[],
+  load: (target: T, seconds: number) => Promise<LoadResult>,
+): Promise<{ phases: Phase[]; rounds: Round[][] }> {
+  const warmups: LoadResult[] = [];
+  for (const target of targets) warmups.push(await load(target, WARMUP));
+  const rounds: Round[][] = targets.map(() => []);
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [i, target] of targets.entries())
+      rounds[i].push(await sampled(target.server, () => load(target, ROUND)));
+  }
+  const phases = targets.map((target, i) => {
+    const median = medianOf(rounds[i], (entry) => entry.result.rps);
+    const sum = (field: 'non2xx' | 'errors' | 'timeouts') =>
+      rounds[i].reduce((total, entry) => total + entry.result[field], 0);
+    return {
+      label: target.label,
+      warmup: warmups[i],
+      serverCpu: median.serverCpu,
+      result: { ...median.result, non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts') },
+    };
+  });
+  return { phases, rounds };
+}
+
+/** The HTTP phases in turns (`inTurns`), and the median per-round ratio of any two of them. */
 async function interleaved(
   cpu: number | undefined,
   targets: readonly Target[],
@@ -582,24 +611,7 @@ async function interleaved(
       },
       cpu,
     );
-  const warmups: LoadResult[] = [];
-  for (const target of targets) warmups.push(await load(target, WARMUP));
-  const rounds: { result: LoadResult; serverCpu?: number }[][] = targets.map(() => []);
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [i, target] of targets.entries())
-      rounds[i].push(await sampled(target.server, () => load(target, ROUND)));
-  }
-  const phases = targets.map((target, i) => {
-    const median = medianOf(rounds[i], (round) => round.result.rps);
-    const sum = (field: 'non2xx' | 'errors' | 'timeouts') =>
-      rounds[i].reduce((total, round) => total + round.result[field], 0);
-    return {
-      label: target.label,
-      warmup: warmups[i],
-      serverCpu: median.serverCpu,
-      result: { ...median.result, non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts') },
-    };
-  });
+  const { phases, rounds } = await inTurns(targets, load);
   const roundsOf = (prefix: string) => rounds[targets.findIndex((target) => target.label.startsWith(prefix))];
   const roundRatio: RoundRatio = (numerator, denominator) => {
     const [top, bottom] = [roundsOf(numerator), roundsOf(denominator)];
@@ -626,24 +638,7 @@ async function grpcRounds(
 ): Promise<{ phases: Phase[]; ratio: number }> {
   const load = (target: GrpcTarget, duration: number) =>
     runGrpcLoad({ target: target.target, concurrency: CONNECTIONS, duration, headers }, cpu);
-  const warmups: LoadResult[] = [];
-  for (const target of targets) warmups.push(await load(target, WARMUP));
-  const rounds: { result: LoadResult; serverCpu?: number }[][] = [[], []];
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [i, target] of targets.entries())
-      rounds[i].push(await sampled(target.server, () => load(target, ROUND)));
-  }
-  const phases = targets.map((target, i) => {
-    const median = medianOf(rounds[i], (round) => round.result.rps);
-    const sum = (field: 'non2xx' | 'errors' | 'timeouts') =>
-      rounds[i].reduce((total, round) => total + round.result[field], 0);
-    return {
-      label: target.label,
-      warmup: warmups[i],
-      serverCpu: median.serverCpu,
-      result: { ...median.result, non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts') },
-    };
-  });
+  const { phases, rounds } = await inTurns(targets, load);
   const ratio = medianOf(
     rounds[0].map((round, r) => round.result.rps / rounds[1][r].result.rps),
     (value) => value,
