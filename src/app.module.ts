@@ -7,12 +7,14 @@ import { AuditReadModule } from './audit-read/audit-read.module';
 import type { AppConfig } from './config/app-config';
 import { CoreModule } from './core/core.module';
 import { CredentialsModule } from './credentials/credentials.module';
+import { CredentialResolver } from './credentials/service-secrets/credential-resolver';
 import type { DatabaseHandle } from './database/database';
 import { AuthenticationGuard } from './identity/authentication/authentication.guard';
 import { TOKEN_REVOCATIONS } from './identity/cache/token-revocations';
 import { DECISION_SINK } from './identity/decisions/decision-sink';
 import { EdgeModule } from './edge/edge.module';
 import { AgentDelegationModule } from './identity/delegation/agent-delegation.module';
+import { BROKER_CLIENT_SECRET, type BrokerClientSecret } from './identity/delegation/broker-client-secret';
 import { RequireDpopGuard } from './identity/dpop/require-dpop.guard';
 import { IdentityModule } from './identity/identity.module';
 import { LocalIssuerModule } from './identity/local/local-issuer.module';
@@ -55,13 +57,21 @@ const GLOBAL_GUARDS: readonly Provider[] = [
  */
 @Global()
 @Module({
-  imports: [AuditModule, RevocationModule],
+  imports: [AuditModule, RevocationModule, CredentialsModule],
   providers: [
     { provide: DECISION_SINK, useExisting: AuditDecisionBuffer },
     // Revocation likewise: identity asks TOKEN_REVOCATIONS, the registry of src/internal answers.
     { provide: TOKEN_REVOCATIONS, useExisting: RevocationRegistry },
+    // And the agent broker's client secret: the credentials module's resolver (docs/credentials.md).
+    {
+      provide: BROKER_CLIENT_SECRET,
+      inject: [CredentialResolver],
+      useFactory: (resolver: CredentialResolver): BrokerClientSecret => ({
+        resolve: () => resolver.resolve('agent_broker_client_secret'),
+      }),
+    },
   ],
-  exports: [DECISION_SINK, TOKEN_REVOCATIONS],
+  exports: [DECISION_SINK, TOKEN_REVOCATIONS, BROKER_CLIENT_SECRET],
 })
 class IdentityPortBindings {}
 

@@ -131,6 +131,8 @@ export function fastifyAdapter(logger: PinoLogger): FastifyAdapter {
 /** Pipes, docs, hooks and shutdown: everything `main.ts` and the e2e tests must share. */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   app.useLogger(app.get(Logger));
+  // The logs buffered while the modules were built go to the service's logger (see startApp).
+  app.flushLogs();
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -182,6 +184,9 @@ export async function startApp(
   const module = AppModule.forRoot(config, database, extra, logger);
   const app = await NestFactory.create<NestFastifyApplication>(module, fastifyAdapter(logger), {
     bufferLogs: true,
+    // A provider that fails to build (a ConfigError from a factory) must end the boot with main's one
+    // line: flushing the buffer to Nest's console logger would print the error again with its stack.
+    autoFlushLogs: false,
     abortOnError: false,
     bodyParser: false,
   });

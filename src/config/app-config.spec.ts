@@ -630,6 +630,17 @@ describe(loadConfig.name, () => {
         /alphaswarm-agent-broker/,
       ],
       [
+        'the broker client secret in the environment in production',
+        {
+          ...PRODUCTION,
+          ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED: 'true',
+          ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID: 'broker',
+          ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET: 'broker-secret-0123456789',
+        },
+        'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET',
+        /is not read with NODE_ENV=production.*credentials:set-service-secret -- --name agent_broker_client_secret/,
+      ],
+      [
         'broker credentials under the local provider',
         { ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID: 'broker' },
         'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID',

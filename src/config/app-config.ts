@@ -36,10 +36,13 @@ export interface LocalClient {
 
 export interface AgentTokenExchangeConfig {
   readonly enabled: boolean;
-  /** Under auth0/oidc: the `alphaswarm-agent-broker` client and the IdP token endpoint it calls. */
+  /**
+   * Under auth0/oidc: the `alphaswarm-agent-broker` client and the IdP token endpoint it calls. Its
+   * secret is not here: the broker asks identity's BROKER_CLIENT_SECRET port for it on every exchange
+   * (the environment in development, the encrypted store in production; docs/credentials.md).
+   */
   readonly broker?: {
     readonly clientId: string;
-    readonly clientSecret: string;
     readonly tokenEndpoint: string;
   };
 }
@@ -361,7 +364,7 @@ function build(env: Env): AppConfig {
         'ALPHASWARM_AUTH_AGENT_DELEGATION_TTL_SECONDS',
         env.ALPHASWARM_AUTH_AGENT_DELEGATION_TTL_SECONDS,
       ),
-      agentTokenExchange: agentTokenExchangeOf(env, provider, issuer),
+      agentTokenExchange: agentTokenExchangeOf(env, provider, issuer, production),
       local: {
         tokenTtlSeconds: positive(
           'ALPHASWARM_AUTH_LOCAL_TOKEN_TTL_SECONDS',
@@ -881,7 +884,12 @@ const BROKER_VARIABLES = [
  * Under local the service's own issuer performs the exchange, so broker credentials there are a
  * mistake; under auth0/oidc the exchange is the IdP's and needs the broker client.
  */
-function agentTokenExchangeOf(env: Env, provider: Provider, issuer: string): AgentTokenExchangeConfig {
+function agentTokenExchangeOf(
+  env: Env,
+  provider: Provider,
+  issuer: string,
+  production: boolean,
+): AgentTokenExchangeConfig {
   const enabled = bool(env.ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED);
   if (provider === 'local') {
     for (const variable of BROKER_VARIABLES) {
@@ -894,15 +902,20 @@ function agentTokenExchangeOf(env: Env, provider: Provider, issuer: string): Age
     }
     return { enabled };
   }
+  // Production reads the service's own secrets from the encrypted store only; a secret in the
+  // environment there would be silently ignored, so it is refused instead.
+  if (production && env.ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET !== undefined) {
+    throw new ConfigError(
+      'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET',
+      `is not read with NODE_ENV=production; unset it and seed the encrypted store with ${SEED_BROKER_SECRET}`,
+    );
+  }
   if (!enabled) return { enabled };
   const clientId = env.ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID;
-  const clientSecret = env.ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET;
-  if (clientId === undefined || clientSecret === undefined) {
+  if (clientId === undefined) {
     throw new ConfigError(
-      clientId === undefined
-        ? 'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID'
-        : 'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET',
-      `required with ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED=true under ${provider}; set the alphaswarm-agent-broker client's id and secret`,
+      'ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID',
+      `required with ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED=true under ${provider}; set the alphaswarm-agent-broker client's id`,
     );
   }
   const tokenEndpoint = env.ALPHASWARM_AUTH_AGENT_BROKER_TOKEN_ENDPOINT ?? `${withSlash(issuer)}oauth/token`;
@@ -912,8 +925,12 @@ function agentTokenExchangeOf(env: Env, provider: Provider, issuer: string): Age
       'must be an https:// URL (http:// only on a loopback address): the broker sends its client secret there',
     );
   }
-  return { enabled, broker: { clientId, clientSecret, tokenEndpoint } };
+  return { enabled, broker: { clientId, tokenEndpoint } };
 }
+
+/** How an operator puts the agent broker's client secret into the encrypted store (docs/credentials.md). */
+export const SEED_BROKER_SECRET =
+  'printf %s "$SECRET" | npm run --silent credentials:set-service-secret -- --name agent_broker_client_secret';
 
 function mcpOf(env: Env, provider: Provider, issuer: string, production: boolean): McpConfig {
   const requireRfc8707 = env.ALPHASWARM_MCP_REQUIRE_RFC8707 as 'off' | 'strict';

@@ -1,18 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { Client } from 'pg';
 import type { AppConfig } from '../../src/config/app-config';
 import { CredentialCipher } from '../../src/credentials/envelope/credential-cipher';
 import { CredentialResolver } from '../../src/credentials/service-secrets/credential-resolver';
 import { TenantDb } from '../../src/database/tenant-db';
 import { startTestApp, type TestApp } from '../support/app';
-import { workerDatabaseUrl } from '../support/db';
 import { TestIssuer } from '../support/issuer';
-import { ROOT } from '../support/process';
-import { REDIS_URL } from '../support/services';
-import { credentialsEnv, kek, superuser, uniqueMarker } from './support';
-
-const SCRIPT = join(ROOT, 'dist', 'scripts', 'credentials-set-service-secret.js');
+import { credentialsEnv, kek, seedServiceSecret, superuser, uniqueMarker } from './support';
 
 /**
  * CredentialResolver: the service's own secrets from the environment in development, from the encrypted
@@ -35,20 +28,7 @@ describe('CredentialResolver and the service secrets', () => {
     await issuer.stop();
   });
 
-  async function seed(name: string, value: string, keys = keks) {
-    return spawnSync(process.execPath, [SCRIPT, '--name', name], {
-      input: value,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        DATABASE_URL: await workerDatabaseUrl(),
-        REDIS_URL,
-        ALPHASWARM_CREDENTIALS_KEKS: keys,
-      },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-  }
+  const seed = (name: string, value: string, keys = keks) => seedServiceSecret(name, value, keys);
 
   /** A resolver as the service builds it, with `config`'s mode and environment. */
   const resolverWith = (nodeEnv: AppConfig['nodeEnv'], fromEnv: Record<string, string>) =>
@@ -98,6 +78,10 @@ describe('CredentialResolver and the service secrets', () => {
     const before = (await db.query(`SELECT count(*)::int AS n FROM service_secrets`)).rows[0].n as number;
     const unknown = await seed('database_password', 'some-long-secret');
     expect([unknown.status, unknown.stderr]).toEqual([2, expect.stringMatching(/--name must be one of/)]);
+    const onCommandLine = await seedServiceSecret('agent_broker_client_secret', '', keks, [
+      'secret-in-argv-123',
+    ]);
+    expect([onCommandLine.status, onCommandLine.stderr]).toEqual([2, expect.stringMatching(/usage: printf/)]);
     const short = await seed('agent_broker_client_secret', 'short');
     expect([short.status, short.stderr]).toEqual([2, expect.stringMatching(/8-4096 characters/)]);
     const noKeys = await seed('agent_broker_client_secret', 'long-enough-secret', '');

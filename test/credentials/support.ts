@@ -1,8 +1,12 @@
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import type { TestApp } from '../support/app';
 import { workerDatabaseUrl } from '../support/db';
 import type { TestIssuer } from '../support/issuer';
+import { ROOT } from '../support/process';
+import { REDIS_URL } from '../support/services';
 import { steppedUp } from '../support/tenancy-admin';
 
 export const M2M_AUDIENCE = 'https://internal.test.alphaswarm/';
@@ -10,6 +14,31 @@ export const RESOLVER_CLIENT = 'trading-service';
 
 /** A fresh key-encryption key entry, `<id>:<base64>`. */
 export const kek = (id: string): string => `${id}:${randomBytes(32).toString('base64')}`;
+
+/**
+ * Seeds one of the service's own secrets as an operator does: the built
+ * `npm run credentials:set-service-secret` script, the value on standard input, the service's keys.
+ */
+export async function seedServiceSecret(
+  name: string,
+  value: string,
+  keks: string,
+  extraArgs: readonly string[] = [],
+): Promise<SpawnSyncReturns<string>> {
+  const script = join(ROOT, 'dist', 'scripts', 'credentials-set-service-secret.js');
+  return spawnSync(process.execPath, [script, '--name', name, ...extraArgs], {
+    input: value,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      DATABASE_URL: await workerDatabaseUrl(),
+      REDIS_URL,
+      ALPHASWARM_CREDENTIALS_KEKS: keks,
+    },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
 
 /** Environment of an app whose resolver admits RESOLVER_CLIENT, with these keys. */
 export function credentialsEnv(issuer: TestIssuer, keks: string, extra: Record<string, string> = {}) {

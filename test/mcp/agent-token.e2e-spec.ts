@@ -1,6 +1,12 @@
 import { decodeJwt } from 'jose';
+import type { Client } from 'pg';
+import { kek, seedServiceSecret, superuser, uniqueMarker } from '../credentials/support';
 import { startTestApp, type TestApp } from '../support/app';
+import { workerDatabaseUrl } from '../support/db';
 import { TestIssuer } from '../support/issuer';
+import { freePort } from '../support/ports';
+import { runToExit } from '../support/process';
+import { REDIS_URL } from '../support/services';
 import { CLAIMS } from '../support/tenancy';
 import { TokenExchangeIdp } from '../support/token-exchange-idp';
 
@@ -317,6 +323,106 @@ describe('delegated agent tokens under auth0 (the broker and a Custom Token Exch
       expect([res.status, res.body.reason]).toEqual([502, 'upstream_error']);
     } finally {
       idp = await TokenExchangeIdp.start(issuer, BROKER);
+    }
+  });
+});
+
+/**
+ * The broker's client secret from the encrypted store (CredentialResolver), as production reads it: no
+ * secret in the environment, seeded with `npm run credentials:set-service-secret`, read on every
+ * exchange so a rotation needs no restart.
+ */
+describe("the agent broker's client secret from the encrypted store", () => {
+  const DATA = 'https://api.test.alphaswarm/mcp/data';
+  const keks = kek('k1');
+  let issuer: TestIssuer;
+  let idp: TokenExchangeIdp;
+  let db: Client;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    idp = await TokenExchangeIdp.start(issuer, {
+      id: 'alphaswarm-agent-broker',
+      secret: 'unused-until-seeded',
+    });
+    db = await superuser();
+    env = {
+      ...issuer.env('auth0'),
+      ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED: 'true',
+      ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_ID: 'alphaswarm-agent-broker',
+      ALPHASWARM_AUTH_AGENT_BROKER_TOKEN_ENDPOINT: idp.tokenEndpoint,
+      ALPHASWARM_MCP_DATA_CANONICAL_URI: DATA,
+      ALPHASWARM_CREDENTIALS_KEKS: keks,
+    };
+  });
+  afterAll(async () => {
+    await db.end();
+    await idp.stop();
+    await issuer.stop();
+  });
+
+  const ask = async (t: TestApp) => {
+    const user = await issuer.token({ permissions: ['read:mcp:data'] });
+    return t
+      .http()
+      .post('/auth/agent-token')
+      .set('Authorization', `Bearer ${user}`)
+      .send({ agent: 'research_lead', resource: DATA, scope: 'read:mcp:data' });
+  };
+  const seed = async (value: string) => {
+    const seeded = await seedServiceSecret('agent_broker_client_secret', value, keks);
+    expect(seeded.status).toBe(0);
+  };
+
+  it('refuses to boot with the secret set nowhere, in one line naming the variable and the fix', async () => {
+    await db
+      .query(`DELETE FROM service_secrets WHERE name = 'agent_broker_client_secret'`)
+      .catch(() => undefined);
+    const result = await runToExit({
+      ...env,
+      NODE_ENV: 'test',
+      ALPHASWARM_LOG_LEVEL: 'silent',
+      DATABASE_URL: await workerDatabaseUrl(),
+      REDIS_URL,
+      PORT: String(await freePort()),
+    });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^alphaswarm-identity: configuration error: ALPHASWARM_AUTH_AGENT_BROKER_CLIENT_SECRET: required with ALPHASWARM_AUTH_AGENT_TOKEN_EXCHANGE_ENABLED=true.*credentials:set-service-secret -- --name agent_broker_client_secret/,
+    );
+    expect(result.stdout).not.toContain('listening on');
+  });
+
+  it('exchanges with the seeded secret, picks up a replaced one without a restart, and answers 503 once it is gone', async () => {
+    const first = `first-${uniqueMarker()}`;
+    await seed(first);
+    idp.client = { ...idp.client, secret: first };
+    const t = await startTestApp(env);
+    try {
+      const res = await ask(t);
+      expect(res.status).toBe(200);
+      expect(idp.received.at(-1)?.get('client_secret')).toBe(first);
+
+      // The operator rotates the secret at the IdP and in the store; the running service follows.
+      const second = `second-${uniqueMarker()}`;
+      idp.client = { ...idp.client, secret: second };
+      await seed(second);
+      const rotated = await ask(t);
+      expect(rotated.status).toBe(200);
+      expect(idp.received.at(-1)?.get('client_secret')).toBe(second);
+
+      // Gone from the store: nothing is sent to the IdP, the caller gets 503, no secret in any answer.
+      await db.query(`DELETE FROM service_secrets WHERE name = 'agent_broker_client_secret'`);
+      const sent = idp.received.length;
+      const gone = await ask(t);
+      expect([gone.status, gone.body.reason]).toEqual([503, 'service_unavailable']);
+      expect(idp.received.length).toBe(sent);
+      expect(JSON.stringify([res.body, rotated.body, gone.body])).not.toMatch(/first-LEAK|second-LEAK/);
+    } finally {
+      await t.close();
     }
   });
 });

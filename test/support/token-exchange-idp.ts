@@ -28,6 +28,8 @@ export class TokenExchangeIdp {
   private constructor(
     private readonly server: Server,
     readonly tokenEndpoint: string,
+    /** The broker client it admits; a test replaces the secret as an operator rotating it at the IdP. */
+    public client: { id: string; secret: string },
   ) {}
 
   static async start(issuer: TestIssuer, client: { id: string; secret: string }): Promise<TokenExchangeIdp> {
@@ -39,7 +41,7 @@ export class TokenExchangeIdp {
         const idp = holder.idp as TokenExchangeIdp;
         const form = new URLSearchParams(raw);
         idp.received.push(form);
-        void idp.answer(issuer, client, form).then(([status, body]) => {
+        void idp.answer(issuer, idp.client, form).then(([status, body]) => {
           response.writeHead(status, { 'content-type': status === 500 ? 'text/html' : 'application/json' });
           response.end(typeof body === 'string' ? body : JSON.stringify(body));
         });
@@ -48,7 +50,7 @@ export class TokenExchangeIdp {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    holder.idp = new TokenExchangeIdp(server, `http://127.0.0.1:${port}/oauth/token`);
+    holder.idp = new TokenExchangeIdp(server, `http://127.0.0.1:${port}/oauth/token`, { ...client });
     return holder.idp;
   }
 

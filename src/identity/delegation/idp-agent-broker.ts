@@ -1,11 +1,12 @@
 import type { Logger } from '@nestjs/common';
-import type { AgentTokenExchangeConfig } from '../../config/app-config';
+import { type AgentTokenExchangeConfig, SEED_BROKER_SECRET } from '../../config/app-config';
 import { RequestError } from '../../common/errors/request-error';
 import { AuthError, OAuthError } from '../errors/auth-error';
 import type { SubjectTokenVerifier } from '../jwt/subject-token-verifier';
 import type { TokenResponse } from '../local/local-issuer.service';
 import type { Principal } from '../principal';
 import type { AgentTokenBroker, BrokerRequest } from './agent-token-broker';
+import type { BrokerClientSecret } from './broker-client-secret';
 import {
   ACCESS_TOKEN_TYPE,
   AGENT_TOKEN_TYPE,
@@ -42,6 +43,7 @@ const KNOWN_ERRORS = new Set([
 export class IdpAgentBroker implements AgentTokenBroker {
   constructor(
     private readonly config: Required<AgentTokenExchangeConfig>['broker'],
+    private readonly clientSecret: BrokerClientSecret,
     private readonly verifier: SubjectTokenVerifier,
     private readonly logger: Logger,
   ) {}
@@ -54,7 +56,7 @@ export class IdpAgentBroker implements AgentTokenBroker {
     const body = new URLSearchParams({
       grant_type: TOKEN_EXCHANGE_GRANT,
       client_id: this.config.clientId,
-      client_secret: this.config.clientSecret,
+      client_secret: await this.secret(),
       subject_token: request.subjectToken,
       subject_token_type: ACCESS_TOKEN_TYPE,
       // The Custom Token Exchange profile the broker may use, by name (seed 001, Phase 8).
@@ -98,6 +100,21 @@ export class IdpAgentBroker implements AgentTokenBroker {
       scope: [...issued.permissions].join(' '),
       issued_token_type: ACCESS_TOKEN_TYPE,
     };
+  }
+
+  /** The broker's secret as the store holds it now; without one nothing is sent and the caller gets 503. */
+  private async secret(): Promise<string> {
+    const secret = await this.clientSecret.resolve().catch((error: unknown) => {
+      this.logger.error(
+        `agent token exchange: the broker's client secret could not be read (${error instanceof Error ? error.name : 'error'})`,
+      );
+      return undefined;
+    });
+    if (secret !== undefined) return secret;
+    this.logger.error(
+      `agent token exchange: no agent broker client secret is configured; seed it with ${SEED_BROKER_SECRET}`,
+    );
+    throw new RequestError('service_unavailable', 503, 'Agent token exchange is not available right now');
   }
 
   private async post(body: URLSearchParams): Promise<{ status: number; json?: Record<string, unknown> }> {
