@@ -1,6 +1,6 @@
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { loadConfig } from '../../src/config/app-config';
-import { DpopProofVerifier } from '../../src/identity/dpop/dpop-proof-verifier';
+import { accessTokenHash, DpopProofVerifier } from '../../src/identity/dpop/dpop-proof-verifier';
 import { AuthError } from '../../src/identity/errors/auth-error';
 import { DpopClient } from '../support/dpop';
 import { rawJwt } from '../support/issuer';
@@ -28,6 +28,12 @@ describe(DpopProofVerifier.name, () => {
   });
 
   const now = () => Math.floor(Date.now() / 1000);
+  const ath = accessTokenHash(TOKEN);
+  /** A proof whose payload is exactly `text`, validly signed by the client's key. */
+  const signedText = (text: string) =>
+    new CompactSign(new TextEncoder().encode(text))
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: client.publicJwk })
+      .sign(client.privateKey);
 
   it("accepts an honest proof and reports its key's thumbprint and its jti", async () => {
     const jti = 'a-unique-proof-identifier';
@@ -159,7 +165,39 @@ describe(DpopProofVerifier.name, () => {
             });
         },
       ],
+      // Read by the one strict decoder access tokens go through: what two JSON parsers would read
+      // differently is refused, even when the signature is good.
+      [
+        'a payload that names htu twice (another URL first)',
+        () =>
+          signedText(
+            `{"jti":"dup","htm":"GET","htu":"http://evil.example/x","htu":"${URL}","iat":${now()},"ath":"${ath}"}`,
+          ),
+      ],
+      [
+        'a payload that starts with a byte-order mark',
+        () => signedText(`\uFEFF{"jti":"bom","htm":"GET","htu":"${URL}","iat":${now()},"ath":"${ath}"}`),
+      ],
+      [
+        'a crit header (an extension this service does not implement)',
+        () =>
+          new CompactSign(
+            new TextEncoder().encode(JSON.stringify({ jti: 'crit', htm: 'GET', htu: URL, iat: now(), ath })),
+          )
+            .setProtectedHeader({
+              alg: 'ES256',
+              typ: 'dpop+jwt',
+              jwk: client.publicJwk,
+              crit: ['b64'],
+              b64: true,
+            })
+            .sign(client.privateKey),
+      ],
       ['a proof that is not a JWT', async () => 'not.a-proof'],
+      [
+        'a proof with a fourth segment',
+        async () => `${await client.proof('GET', URL, { accessToken: TOKEN })}.x`,
+      ],
       ['an oversized proof', async () => `${'a'.repeat(9000)}.b.c`],
     ];
 
