@@ -120,5 +120,28 @@ describe(decodeJsonSegment.name, () => {
       const deep = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
       expect(parseJsonWithoutDuplicates(deep)).toBeUndefined();
     });
+
+    it('tells strings from structure whatever their quotes, backslashes and colons', () => {
+      // Names and values built from the characters that end, escape or look like a member separator.
+      const pieces = ['"', '\\', ':', 'a', '\\"', '::', '"\\', 'ü'];
+      const random = (seed: number) => () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const next = random(7);
+      const word = () =>
+        Array.from(
+          { length: 1 + Math.floor(next() * 5) },
+          () => pieces[Math.floor(next() * pieces.length)],
+        ).join('');
+      for (let round = 0; round < 200; round += 1) {
+        const object: Record<string, unknown> = {};
+        for (let member = 0; member < 4; member += 1)
+          object[word()] = next() < 0.5 ? word() : { [word()]: [word()] };
+        const text = JSON.stringify(object);
+        expect(parseJsonWithoutDuplicates(text)).toEqual(object);
+        // The first member again, written out a second time: always refused.
+        const [first] = Object.keys(object);
+        const repeated = `{${JSON.stringify(first)}:0,${text.slice(1)}`;
+        expect(parseJsonWithoutDuplicates(repeated)).toBeUndefined();
+      }
+    });
   });
 });

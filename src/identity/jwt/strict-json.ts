@@ -45,19 +45,37 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 
-/** The `:` outside string literals, in one pass without copies. Exact on text JSON.parse accepted. */
+/**
+ * The `:` outside string literals, in one pass without copies. Exact on text JSON.parse accepted. The
+ * inside of a string (most of a token: its claims' values) is skipped with `indexOf`, which runs in
+ * native code, rather than a character at a time.
+ */
 function memberSeparators(text: string): number {
   let count = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i += 1) {
+  let i = 0;
+  while (i < text.length) {
     const code = text.charCodeAt(i);
-    if (inString) {
-      if (code === BACKSLASH) i += 1;
-      else if (code === QUOTE) inString = false;
-    } else if (code === QUOTE) inString = true;
-    else if (code === COLON) count += 1;
+    if (code === QUOTE) {
+      i = closingQuote(text, i + 1) + 1;
+      continue;
+    }
+    if (code === COLON) count += 1;
+    i += 1;
   }
   return count;
+}
+
+/** The index of the quote that ends the string starting at `from` (valid JSON: there is one). */
+function closingQuote(text: string, from: number): number {
+  let quote = text.indexOf('"', from);
+  while (quote !== -1) {
+    // Escaped when an odd number of backslashes stands right before it.
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes += 1;
+    if (backslashes % 2 === 0) return quote;
+    quote = text.indexOf('"', quote + 1);
+  }
+  return text.length;
 }
 
 function countKeys(value: unknown): number {
