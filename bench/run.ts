@@ -53,6 +53,12 @@ const RESOLVER_CLIENT = 'bench-trading';
 const LOG_STREAM_SECRET = randomBytes(32).toString('hex');
 /** (r): the service started on a table of this many revoked subjects (the bench user not among them). */
 const REVOKED_SUBJECTS = 10_000;
+/**
+ * This run's Redis key prefix (jobs, DPoP replay keys). With the default one, a run's services picked up
+ * the jobs an earlier run left behind (the log-stream phase's cleanups, jobs of a killed process) and
+ * processed them while being measured; the run deletes its keys when it ends.
+ */
+const REDIS_PREFIX = `alphaswarm-bench-${randomBytes(4).toString('hex')}`;
 /** Seconds per log-stream ingestion run. */
 const LOG_STREAM_SECONDS = 5;
 
@@ -89,6 +95,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => {
     void stopAll()
       .then(() => dropDatabase())
+      .then(() => deleteRedisKeys(`${REDIS_PREFIX}:*`))
       .finally(() => process.exit(130));
   });
 
@@ -384,7 +391,7 @@ async function main(): Promise<number> {
     );
     const dpop = await measureDpop(service, loadCpu, scopedUrl, issuer);
     phases.push(...dpop.phases);
-    const dpopReplayKeys = await countRedisKeys('alphaswarm:dpop:jti:*');
+    const dpopReplayKeys = await countRedisKeys(`${REDIS_PREFIX}:dpop:jti:*`);
 
     // (f) A flood of strict-mode denies: every one is also an audit event (buffered, written in batches).
     log('(f) GET /bench/scoped with a bad token: every request a 401, audited');
@@ -469,6 +476,7 @@ async function main(): Promise<number> {
     await stopAll();
     await issuer.close();
     await dropDatabase();
+    await deleteRedisKeys(`${REDIS_PREFIX}:*`);
   }
 }
 
@@ -530,19 +538,36 @@ async function measureDpop(
   };
 }
 
-/** How many Redis keys match `pattern` (SCAN, so the count never blocks Redis). */
+/** How many Redis keys match `pattern`. */
 async function countRedisKeys(pattern: string): Promise<number> {
+  let count = 0;
+  await eachRedisKeyBatch(pattern, async (keys) => {
+    count += keys.length;
+  });
+  return count;
+}
+
+/** Deletes this run's keys, so the next run starts from nothing of it. */
+function deleteRedisKeys(pattern: string): Promise<void> {
+  return eachRedisKeyBatch(pattern, async (keys, redis) => {
+    if (keys.length > 0) await redis.del(...keys);
+  });
+}
+
+/** SCAN, so neither counting nor deleting ever blocks Redis. */
+async function eachRedisKeyBatch(
+  pattern: string,
+  each: (keys: string[], redis: Redis) => Promise<void>,
+): Promise<void> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true });
   try {
     await redis.connect();
-    let count = 0;
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
-      count += keys.length;
+      await each(keys, redis);
     } while (cursor !== '0');
-    return count;
   } finally {
     redis.disconnect();
   }
@@ -833,6 +858,7 @@ function serviceEnv(port: number, issuerUrl: string): Record<string, string> {
     PORT: String(port),
     DATABASE_URL,
     REDIS_URL,
+    ALPHASWARM_JOBS_QUEUE_PREFIX: REDIS_PREFIX,
     ALPHASWARM_AUTH_PROVIDER: 'oidc',
     ALPHASWARM_AUTH_OIDC_ISSUER: issuerUrl,
     ALPHASWARM_AUTH_OIDC_AUDIENCE: BENCH_AUDIENCE,
