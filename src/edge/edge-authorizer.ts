@@ -1,10 +1,21 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { EdgeConfig } from '../config/edge-config';
 import { AuthError } from '../identity/errors/auth-error';
 import { readBearer } from '../identity/jwt/bearer';
 import { createTokenVerifier, type TokenVerifier } from '../identity/jwt/token-verifier';
+import {
+  NO_REVOCATIONS,
+  TOKEN_REVOCATIONS,
+  type TokenRevocations,
+} from '../identity/cache/token-revocations';
 import type { Principal } from '../identity/principal';
 import { CbaVerifier } from './cba/cba-verifier';
 import { CellsRegistry } from './cells/cells-registry';
@@ -77,6 +88,8 @@ export class EdgeAuthorizer implements OnApplicationBootstrap, OnApplicationShut
     @Inject(EDGE_CONFIG) private readonly config: EdgeConfig,
     private readonly cells: CellsRegistry,
     private readonly cba: CbaVerifier,
+    // Bound by AppModule to the revocation registry, as for the API's guard; unbound, nothing is revoked.
+    @Optional() @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations = NO_REVOCATIONS,
   ) {
     const { issuer, audience, jwksUri, algorithms } = config;
     if (issuer !== undefined && audience !== undefined && jwksUri !== undefined) {
@@ -133,11 +146,21 @@ export class EdgeAuthorizer implements OnApplicationBootstrap, OnApplicationShut
     return this.route('verified', principal, spoofed, cba);
   }
 
+  /**
+   * The verified principal, unless its user's tokens were revoked since it was issued (a logout, a
+   * password change, a block: docs/revocation.md). Asked on every check, cache hit or not, as the API's
+   * guard asks it: a cell behind the edge must not serve a token the API itself refuses.
+   */
   private async principalOf(token: string): Promise<Principal> {
     const cached = this.verified.get(token);
-    if (cached && (cached.expiresAt ?? 0) > Date.now() / 1000) return cached;
-    const principal = await (this.verifier as TokenVerifier).verify(token);
-    this.verified.set(token, principal);
+    let principal: Principal;
+    if (cached && (cached.expiresAt ?? 0) > Date.now() / 1000) {
+      principal = cached;
+    } else {
+      principal = await (this.verifier as TokenVerifier).verify(token);
+      this.verified.set(token, principal);
+    }
+    if (this.revocations.isRevoked(principal)) throw new AuthError('token_revoked');
     return principal;
   }
 

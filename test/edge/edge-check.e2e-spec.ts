@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { CleanupForUser } from '../../src/internal/revocation/cleanup-for-user';
 import { startTestApp, sample, type TestApp } from '../support/app';
 import { TestControlPlane } from '../support/control-plane';
 import {
@@ -202,6 +203,23 @@ describe('edge check (tenant router)', () => {
       expect([...outcome.remove].sort()).toEqual(
         transport === 'http' ? ['x-alphaswarm-tenant', 'x-alphaswarm-tier', 'x-alphaswarm-workspace'] : [],
       );
+    });
+
+    it("refuses a token issued before its user's revocation, cached or not, and allows a newer one", async () => {
+      const sub = `auth0|revoked-${transport}-${randomUUID()}`;
+      const before = await issuer.token({ sub, iat: now() - 60 });
+      // Seen once before the revocation: the check's verified-token cache holds it.
+      expect((await check(transport, bearer(before))).status).toBe(200);
+      await t.app
+        .get(CleanupForUser)
+        .run({ sub, revokedBefore: new Date(), source: 'auth0_log_stream', eventTypes: ['slo'] });
+
+      const refused = await check(transport, bearer(before));
+      expect([refused.status, refused.reason]).toEqual([401, 'token_revoked']);
+      expect(refused.set).toEqual({});
+      if (transport === 'grpc') expect(refused.grpcCode).toBe(16);
+      const fresh = await issuer.token({ sub, iat: now() + 2 });
+      expect((await check(transport, bearer(fresh))).status).toBe(200);
     });
 
     it('passes tenant, workspace and tier on when the claims carry them', async () => {
