@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { REDIS } from '../../core/core.module';
 import { CredentialCipher } from './credential-cipher';
+import { subscriberConnection } from '../../core/redis-options';
 
 /** The Redis channel on which `npm run credentials:rotate-kek` announces a finished rotation. */
 export const dataKeyChannel = (queuePrefix: string): string => `${queuePrefix}:credentials:data-keys-rotated`;
@@ -28,16 +29,21 @@ export class DataKeyInvalidation implements OnModuleInit, OnApplicationShutdown 
 
   async onModuleInit(): Promise<void> {
     if (!this.redis) return;
-    const subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const subscriber = subscriberConnection(this.redis);
     this.subscriber = subscriber;
-    subscriber.on('error', () => undefined);
     subscriber.on('message', () => this.cipher.forgetDataKeys());
     await new Promise<void>((resolve) => {
       setTimeout(resolve, SUBSCRIBE_WAIT_MS).unref();
-      subscriber.subscribe(dataKeyChannel(this.config.jobs.queuePrefix)).then(
-        () => resolve(),
-        () => resolve(),
-      );
+      subscriber.on('ready', () => {
+        subscriber.subscribe(dataKeyChannel(this.config.jobs.queuePrefix)).then(
+          () => {
+            // A rotation announced while this connection was away was not heard: start afresh.
+            this.cipher.forgetDataKeys();
+            resolve();
+          },
+          () => resolve(),
+        );
+      });
     });
   }
 

@@ -9,6 +9,7 @@ import { VerifiedTokenCache } from '../../identity/cache/verified-token-cache';
 import type { Principal } from '../../identity/principal';
 import { MetricsService } from '../../observability/metrics.service';
 import { MembershipCache } from '../../tenancy/memberships/membership-cache';
+import { subscriberConnection } from '../../core/redis-options';
 
 /** While the broadcast cannot be heard, the table is read again this often. */
 export const REVOCATION_POLL_MS = 1000;
@@ -84,9 +85,8 @@ export class RevocationRegistry implements TokenRevocations, OnModuleInit, OnApp
   async onModuleInit(): Promise<void> {
     await this.reload();
     if (!this.redis) return;
-    const subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const subscriber = subscriberConnection(this.redis);
     this.subscriber = subscriber;
-    subscriber.on('error', () => undefined);
     subscriber.on('message', (_channel: string, message: string) => this.hear(message));
     const deaf = (): void => {
       this.listening = false;

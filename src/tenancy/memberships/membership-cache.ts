@@ -8,6 +8,7 @@ import { HotCounter, type HotSeries } from '../../observability/hot-counter';
 import { MetricsService } from '../../observability/metrics.service';
 import { Organization } from '../organizations/organization.entity';
 import type { Role } from './membership.entity';
+import { subscriberConnection } from '../../core/redis-options';
 
 /** Where a user stands in one organization, as the database said a moment ago. */
 export interface OrgStanding {
@@ -91,9 +92,8 @@ export class MembershipCache implements OnModuleInit, OnApplicationShutdown {
    */
   async onModuleInit(): Promise<void> {
     if (!this.redis) return;
-    const subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const subscriber = subscriberConnection(this.redis);
     this.subscriber = subscriber;
-    subscriber.on('error', () => undefined);
     subscriber.on('message', (_channel: string, message: string) => this.drop(message));
     const distrust = (): void => {
       this.trusted = false;
