@@ -11,9 +11,16 @@
  * user lacks; only the broker client may use the profile; `act.iss` is the issuer users' tokens carry
  * (the custom domain), and the org claim is namespaced (Auth0 reserves the bare `org_id`).
  *
+ * A delegated token may be exchanged again for its own agent only (an MCP tool obtaining a token for an
+ * upstream service presents the token it was called with): its `act.sub` must be the agent asked for,
+ * and its audience may be one of the MCP servers (ALPHASWARM_MCP_RESOURCES) as well as the API. The
+ * service's local issuer applies the same rules (docs/agents-and-mcp.md).
+ *
  * Dependencies: jose. Secrets: ALPHASWARM_ISSUER (e.g. https://auth.alpha-swarm.ai/),
- * ALPHASWARM_API_AUDIENCE, ALPHASWARM_AGENT_BROKER_CLIENT_ID, and optionally ALPHASWARM_CLAIMS_NAMESPACE.
- * The agent is named by the `agent` parameter of the token request (`agent|<name>`).
+ * ALPHASWARM_API_AUDIENCE, ALPHASWARM_AGENT_BROKER_CLIENT_ID, and optionally ALPHASWARM_MCP_RESOURCES (CSV
+ * of the MCP servers' canonical URIs) and ALPHASWARM_CLAIMS_NAMESPACE. The agent is named by the `agent`
+ * parameter of the token request (`agent|<name>`: a letter or digit, then up to 127 of letters, digits,
+ * `_ . : -`, as the service's own rule).
  */
 
 /** @typedef {import('./actions').CustomTokenExchangeEvent} CustomTokenExchangeEvent */
@@ -23,7 +30,7 @@ const { createRemoteJWKSet, jwtVerify } = require('jose');
 
 const DEFAULT_NAMESPACE = 'https://alphaswarm.internal/';
 const AGENT_SCOPES = ['read:mcp:data', 'write:mcp:data', 'read:mcp:codebase', 'write:mcp:codebase'];
-const AGENT = /^agent\|[A-Za-z0-9_.-]{1,64}$/;
+const AGENT = /^agent\|[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 /** @type {Map<string, ReturnType<typeof createRemoteJWKSet>>} one key set per issuer, kept across runs */
@@ -51,6 +58,13 @@ function permissionsOf(payload) {
   return held;
 }
 
+/** The `sub` of a token's `act` claim, when it is an object that has one. @param {unknown} act */
+function actorOf(act) {
+  if (typeof act !== 'object' || act === null || Array.isArray(act)) return undefined;
+  const sub = /** @type {Record<string, unknown>} */ (act).sub;
+  return typeof sub === 'string' ? sub : undefined;
+}
+
 /**
  * @param {CustomTokenExchangeEvent} event
  * @param {CustomTokenExchangeAPI} api
@@ -75,13 +89,21 @@ exports.onExecuteCustomTokenExchange = async (event, api) => {
     api.access.deny('invalid_request', 'agent must name an agent (agent|<name>)');
     return;
   }
+  // The API, and the MCP servers a delegated token is addressed to.
+  const audiences = [
+    audience,
+    ...(event.secrets.ALPHASWARM_MCP_RESOURCES ?? '')
+      .split(',')
+      .map((resource) => resource.trim())
+      .filter(Boolean),
+  ];
 
   /** @type {Record<string, unknown>} */
   let subject;
   try {
     const verified = await jwtVerify(event.transaction.subject_token, keySetOf(issuer), {
       issuer,
-      audience,
+      audience: audiences,
       algorithms: ['RS256', 'PS256', 'ES256'],
       requiredClaims: ['sub', 'exp'],
     });
@@ -91,9 +113,14 @@ exports.onExecuteCustomTokenExchange = async (event, api) => {
     return;
   }
   const humanSub = subject.sub;
-  // A delegated token cannot be delegated again, and a machine token has no human to act for.
-  if (typeof humanSub !== 'string' || subject.act !== undefined || humanSub.endsWith('@clients')) {
+  // A machine token has no human to act for.
+  if (typeof humanSub !== 'string' || humanSub.endsWith('@clients')) {
     api.access.rejectInvalidSubjectToken('The subject token must be a user token');
+    return;
+  }
+  // A delegated token is exchanged again only for the agent it already names: never to another agent.
+  if (subject.act !== undefined && actorOf(subject.act) !== agent) {
+    api.access.rejectInvalidSubjectToken('A delegated token can only be exchanged for its own agent');
     return;
   }
 
