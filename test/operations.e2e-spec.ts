@@ -25,7 +25,7 @@ describe('operations routes', () => {
     );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      status: 'ready',
+      status: 'ok',
       provider: 'local',
       enforce_mode: 'strict',
       checks: {

@@ -25,7 +25,7 @@ export class OperationsController {
   @Get('readyz')
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
     const readiness = await this.readiness.check();
-    void reply.status(readiness.status === 'ready' ? 200 : 503);
+    void reply.status(readiness.status === 'ok' ? 200 : 503);
     return readiness;
   }
 

@@ -10,7 +10,8 @@ import { READINESS_CHECKS, type ReadinessCheck } from '../observability/readines
 const CHECK_TIMEOUT_MS = 2000;
 
 export interface Readiness {
-  status: 'ready' | 'not_ready';
+  /** `ok` as the tenant-router runbook's readiness check expects it; `not_ready` names the failures. */
+  status: 'ok' | 'not_ready';
   /** The checks that failed, by name. */
   not_ready: string[];
   provider: string;
@@ -75,7 +76,7 @@ export class ReadinessService {
     }
     return {
       ...summary,
-      status: notReady.length === 0 ? 'ready' : 'not_ready',
+      status: notReady.length === 0 ? 'ok' : 'not_ready',
       not_ready: notReady,
       provider: this.config.auth.provider,
       enforce_mode: this.config.auth.enforce,

@@ -413,10 +413,12 @@ describe('edge check (tenant router)', () => {
       ).toBeGreaterThan(0);
     });
 
-    it('reports its posture in /readyz', async () => {
+    it("reports its posture in /readyz, in the runbook's shape", async () => {
       const res = await t.http().get('/readyz');
       expect(res.status).toBe(200);
+      // The runbook: {"status":"ok","cells":3,"auth_mode":"required","cba_mode":"enforce",...}
       expect(res.body).toMatchObject({
+        status: 'ok',
         auth_mode: 'required',
         cba_mode: 'enforce',
         cells: 2,
