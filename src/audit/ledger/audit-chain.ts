@@ -109,6 +109,8 @@ function orgIdOf(orgId: string | null | undefined): string | null {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 // eslint-disable-next-line no-control-regex
 const NUL = /\u0000/g;
+/** The escapes JSON.stringify writes for a NUL or a lone surrogate (a false alarm only costs the slow path). */
+const UNSTORABLE_ESCAPE = /\\u0000|\\ud[89a-f]/i;
 
 /** What Postgres text and jsonb can hold: no NUL, no unpaired surrogate (both become U+FFFD). */
 function storable(value: string): string {
@@ -128,15 +130,19 @@ function detailsOf(details: Readonly<Record<string, unknown>> | undefined): Reco
   }
   let json: string;
   try {
-    json = JSON.stringify(details, (_key, value: unknown) =>
-      typeof value === 'string' ? storable(value) : value,
-    );
+    json = JSON.stringify(details);
   } catch {
     throw new AuditInputError('details must be serialisable as JSON');
   }
   if (Buffer.byteLength(json) > DETAILS_MAX_BYTES) {
     throw new AuditInputError(`details must stay under ${DETAILS_MAX_BYTES} bytes of JSON`);
   }
+  // JSON.stringify writes a NUL and a lone surrogate only as the escapes \u0000 and \ud800-\udfff, in
+  // keys and values alike: without one in the text there is nothing to repair (the common case).
+  if (!UNSTORABLE_ESCAPE.test(json)) return JSON.parse(json) as Record<string, unknown>;
+  json = JSON.stringify(details, (_key, value: unknown) =>
+    typeof value === 'string' ? storable(value) : value,
+  );
   // Keys are strings too: a reviver rebuilds each object with storable keys.
   return JSON.parse(json, (_key, value: unknown) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
