@@ -724,7 +724,13 @@ function report(
   },
 ): void {
   const byPhase = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.result;
-  const [a, b, d, e, h, i, j, k, z] = ['a', 'b', 'd', 'e', 'h', 'i', 'j', 'k', 'z'].map(byPhase);
+  const [a, b, d, e, h, i, j, k, p, q, z] = ['a', 'b', 'd', 'e', 'h', 'i', 'j', 'k', 'p', 'q', 'z'].map(
+    byPhase,
+  );
+  const cpuOf = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.serverCpu;
+  const [pCpu, qCpu] = [cpuOf('p'), cpuOf('q')];
+  /** Server CPU seconds per request (NaN when the server's CPU was not sampled). */
+  const cpuPerRequest = (result: LoadResult, share: number | undefined) => (share ?? Number.NaN) / result.rps;
   const number = (value: number, digits = 0) =>
     value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const lines: string[] = [];
@@ -767,6 +773,10 @@ function report(
     ['(k)/(b)  edge check, HTTP mode vs @RequireScope', roundRatio('(k)', '(b)') ?? k.rps / b.rps, 0.8],
     ['(l)/(m)  edge check, gRPC vs do-nothing gRPC', measured.grpcVsCeiling, 0.7],
     ['(p)/(q)  DPoP, new proof each vs bearer', measured.dpopVsBearer, 0.5],
+    // (q)'s client loop can be the limit (its load CPU near 100 %): the same comparison against (b), sent
+    // by autocannon, and by the server's CPU time per request, which the client cannot hold back.
+    ['(p)/(b)  DPoP vs (b), the same route by autocannon', p.rps / b.rps, undefined],
+    ['(p)/(q)  by server CPU time per request', cpuPerRequest(q, qCpu) / cpuPerRequest(p, pCpu), undefined],
     ['(r)/(b)  10,000 revoked subjects vs none', roundRatio('(r)', '(b)') ?? byPhase('r').rps / b.rps, 0.95],
     ['(n)/(b)  MCP invoke route vs @RequireScope', roundRatio('(n)', '(b)') ?? Number.NaN, 0.8],
     ['(n)/(o)  MCP invoke route vs the same POST scoped', roundRatio('(n)', '(o)') ?? Number.NaN, undefined],
