@@ -395,6 +395,9 @@ async function main(): Promise<number> {
 
     // (f) A flood of strict-mode denies: every one is also an audit event (buffered, written in batches).
     log('(f) GET /bench/scoped with a bad token: every request a 401, audited');
+    // The same counters also count the MCP phases' rows (the invocation audit writes through the decision
+    // path): (f) reports what changed during its own flood.
+    const auditBefore = await auditCounters(base);
     const denyPhases: Phase[] = [
       {
         label: '(f) deny flood, audit on',
@@ -402,7 +405,7 @@ async function main(): Promise<number> {
         ...(await timed(`${base}/bench/scoped`, BAD_TOKEN)),
       },
     ];
-    const audit = await auditCounters(base);
+    const audit = countersSince(auditBefore, await auditCounters(base));
 
     // Log-stream ingestion: events stored per second, in Auth0's usual batches and in large ones.
     const logStream: LogStreamResult[] = [];
@@ -910,6 +913,15 @@ async function auditCounters(base: string): Promise<AuditCounters> {
     droppedFull: value(/^alphaswarm_audit_events_dropped_total\{reason="buffer_full"\} (\S+)$/m),
     droppedFailed: value(/^alphaswarm_audit_events_dropped_total\{reason="write_failed"\} (\S+)$/m),
     failures: value(/^alphaswarm_audit_write_failures_total (\S+)$/m),
+  };
+}
+
+function countersSince(before: AuditCounters, after: AuditCounters): AuditCounters {
+  return {
+    written: after.written - before.written,
+    droppedFull: after.droppedFull - before.droppedFull,
+    droppedFailed: after.droppedFailed - before.droppedFailed,
+    failures: after.failures - before.failures,
   };
 }
 
