@@ -5,7 +5,7 @@ import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig, type DpopConfig, type SigningAlgorithm } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import { keySuits, signatureVerifies } from '../jwt/jws-signature';
-import { decodeJsonSegment } from '../jwt/strict-json';
+import { BASE64URL, decodeJsonSegment } from '../jwt/strict-json';
 import { normalizeHtu } from './htu';
 
 /** Longer than any honest proof (an RSA-4096 `jwk` and a long `jti` stay under 2 KiB). */
@@ -25,7 +25,6 @@ const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
  * import run once per client key, not once per request; the signature is still verified every time.
  */
 const HEADER_CACHE_ENTRIES = 10_000;
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 interface CheckedHeader {
   readonly alg: SigningAlgorithm;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type SigningAlgorithm } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import type { Actor, ActorLink, ActorType, Principal } from '../principal';
-import { decodeJsonSegment } from './strict-json';
+import { BASE64URL, decodeJsonSegment } from './strict-json';
 
 /** `typ` values of access tokens (RFC 9068, with its optional `application/` prefix, and Auth0's `JWT`). */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
@@ -12,7 +12,6 @@ export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_DELEGATION_DEPTH = 8;
 /** 2100-01-01T00:00:00Z: no token of this service's era expires, or was issued, later. */
 export const MAX_NUMERIC_DATE = 4_102_444_800;
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /** The issuer as configured and with one trailing slash added or removed (custom domains differ). */
 export function issuerVariants(issuer: string): [string, string] {

@@ -1,6 +1,7 @@
 // `ignoreBOM` keeps a leading byte-order mark in the text, where JSON.parse refuses it: a BOM is not JSON.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** A JWS segment's alphabet (RFC 7515 §2: base64url without padding); the empty segment matches. */
+export const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /**
  * Decodes one JWS segment (base64url → strict UTF-8 → JSON) into an object, or returns undefined when the
