@@ -118,7 +118,10 @@ export class DpopProofVerifier {
     const publicJwk = picked as unknown as JWK;
     const key = await importJWK(publicJwk, alg).catch(() => undefined);
     if (!(key instanceof KeyObject) || !keySuits(alg as SigningAlgorithm, key)) throw invalidProof();
-    return { alg: alg as SigningAlgorithm, key, jkt: await calculateJwkThumbprint(publicJwk, 'sha256') };
+    // Total like every check here: whatever jose refuses is an invalid proof, never a 500.
+    const jkt = await calculateJwkThumbprint(publicJwk, 'sha256').catch(() => undefined);
+    if (jkt === undefined) throw invalidProof();
+    return { alg: alg as SigningAlgorithm, key, jkt };
   }
 
   private checkClaims(
