@@ -191,7 +191,7 @@ async function main(): Promise<number> {
     const resolve = await seedBrokerCredential(base, issuer);
 
     log(
-      `(a), (i), (b), (h), (e), (r), (o), (s), (n), (u), (j), (k), (d) and (z) in ${ROUNDS} rounds of ${ROUND} s each`,
+      `(a), (i), (b), (h), (e), (r), (o), (s), (n), (u), (j), (k), (d), (z) and (y) in ${ROUNDS} rounds of ${ROUND} s each`,
     );
     const rotation = await interleaved(loadCpu, [
       { label: '(a) service: /bench/public, no token', url: `${base}/bench/public`, server: service },
@@ -302,6 +302,16 @@ async function main(): Promise<number> {
       {
         label: '(z) bare NestJS + Fastify: /bench/public',
         url: `${bareBase}/bench/public`,
+        server: bare,
+      },
+      // (y) The bare app's POST with (o)'s body: (y)/(z) is the framework's own price for a body, the
+      // ceiling of (o)/(b), and so of (n)/(b) and (j)/(b), whatever the service does.
+      {
+        label: '(y) bare NestJS + Fastify: POST, JSON body',
+        url: `${bareBase}/bench/public`,
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
         server: bare,
       },
     ]);
@@ -783,6 +793,12 @@ function report(
     ['(r)/(b)  10,000 revoked subjects vs none', roundRatio('(r)', '(b)') ?? byPhase('r').rps / b.rps, 0.95],
     ['(n)/(b)  MCP invoke route vs @RequireScope', roundRatio('(n)', '(b)') ?? Number.NaN, 0.8],
     ['(n)/(o)  MCP invoke route vs the same POST scoped', roundRatio('(n)', '(o)') ?? Number.NaN, undefined],
+    ['(o)/(b)  POST with a JSON body vs GET, the service', roundRatio('(o)', '(b)') ?? Number.NaN, undefined],
+    [
+      '(y)/(z)  POST with a JSON body vs GET, the bare app',
+      roundRatio('(y)', '(z)') ?? Number.NaN,
+      undefined,
+    ],
     ['(s)/(b)  MCP tools/call (Streamable HTTP) vs (b)', roundRatio('(s)', '(b)') ?? Number.NaN, undefined],
     [
       '(u)/(b)  credential resolve (warm keys) vs reused token',
