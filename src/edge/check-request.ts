@@ -22,11 +22,21 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** A member under its proto field name or its JSON (lowerCamel) name, as protobuf JSON allows both. */
-function member(object: Json, snake: string): unknown {
+/** The proto field names read here with a JSON (lowerCamel) name of their own. */
+const JSON_NAMES = {
+  header_map: 'headerMap',
+  socket_address: 'socketAddress',
+  raw_value: 'rawValue',
+} as const;
+
+/**
+ * A member under its proto field name or its JSON (lowerCamel) name, as protobuf JSON allows both. The
+ * names are spelled out: deriving them with a regular expression on every check was 2 % of the JSON
+ * form's CPU time.
+ */
+function member(object: Json, snake: keyof typeof JSON_NAMES): unknown {
   if (snake in object) return object[snake];
-  const camel = snake.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
-  return object[camel];
+  return object[JSON_NAMES[snake]];
 }
 
 /**

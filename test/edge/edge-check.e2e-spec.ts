@@ -399,6 +399,28 @@ describe('edge check (tenant router)', () => {
     expect(set['x-alphaswarm-sub']).toBe('auth0|raw');
   });
 
+  it('JSON form: reads the protobuf JSON names (headerMap, rawValue) as well as the proto ones', async () => {
+    const token = await issuer.token({ sub: 'auth0|camel' });
+    const body = JSON.stringify({
+      attributes: {
+        request: {
+          http: {
+            headerMap: {
+              headers: [
+                { key: 'authorization', rawValue: Buffer.from(`Bearer ${token}`).toString('base64') },
+                { key: 'x-alphaswarm-sub', value: 'auth0|admin' },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const res = await postRaw(t.url, '/ext_authz/v3/check', body);
+    expect([res.status, res.body.reason]).toEqual([200, 'verified']);
+    // The caller's own x-alphaswarm-sub was read from the header map, and overwritten.
+    expect(res.headers['x-alphaswarm-sub']).toBe('auth0|camel');
+  });
+
   describe('observability', () => {
     it('counts decisions as the runbook shows them', async () => {
       await checkJson(t.url, bearer(await issuer.token({ iat: now() - 600, exp: now() - 300 })));
