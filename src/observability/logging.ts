@@ -59,17 +59,22 @@ export class BatchedLogLines implements DestinationStream {
     else this.timer ??= setTimeout(() => this.flush(), LOG_FLUSH_MS).unref();
   }
 
-  /** Hands what is pending to the writer now (pino's `logger.flush()` calls this too). */
-  flush(): void {
+  /**
+   * Hands what is pending to the writer now. pino's `logger.flush(callback)` calls this with its callback,
+   * answered once the lines are written (the writer is synchronous: at once, on the next tick).
+   */
+  flush(callback?: (error?: Error) => void): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.lines.length === 0) return;
-    const text = this.lines.length === 1 ? this.lines[0] : this.lines.join('');
-    this.lines = [];
-    this.pending = 0;
-    this.out.write(text);
+    if (this.lines.length > 0) {
+      const text = this.lines.length === 1 ? this.lines[0] : this.lines.join('');
+      this.lines = [];
+      this.pending = 0;
+      this.out.write(text);
+    }
+    if (callback) process.nextTick(callback);
   }
 
   /** Everything pending, written before returning (at exit). */

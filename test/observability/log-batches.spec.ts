@@ -54,6 +54,22 @@ describe('log lines written in batches', () => {
     }
   });
 
+  it("answers pino's logger.flush(callback) once the pending lines are written", async () => {
+    const { batches, written, done } = batchesOnFile();
+    try {
+      const logger = pino({ base: undefined, timestamp: false }, batches);
+      logger.info('one');
+      logger.info('two');
+      expect(written()).toBe('');
+      await new Promise<void>((resolve, reject) =>
+        logger.flush((error?: Error) => (error ? reject(error) : resolve())),
+      );
+      expect(written()).toBe('{"level":30,"msg":"one"}\n{"level":30,"msg":"two"}\n');
+    } finally {
+      done();
+    }
+  });
+
   it('writes everything pending when flushed synchronously (at exit)', () => {
     const { batches, written, done } = batchesOnFile();
     try {
