@@ -69,7 +69,7 @@ export class BatchedLogLines implements DestinationStream {
       this.timer = undefined;
     }
     if (this.lines.length > 0) {
-      const text = this.lines.length === 1 ? this.lines[0] : this.lines.join('');
+      const text = this.lines.join('');
       this.lines = [];
       this.pending = 0;
       this.out.write(text);
