@@ -350,6 +350,26 @@ describe('edge check (tenant router)', () => {
       expect([res.status, res.body.reason]).toEqual([400, 'invalid_check_request']);
     });
 
+    it('JSON form: a JSON content type with parameters is read as JSON, first time and every time', async () => {
+      const token = await issuer.token();
+      const body = JSON.stringify({
+        attributes: { request: { http: { headers: { authorization: `Bearer ${token}` } } } },
+      });
+      for (const contentType of ['application/json; charset=utf-8', 'Application/JSON', 'application/json']) {
+        for (let attempt = 0; attempt < 2; attempt += 1) {
+          const res = await postRaw(t.url, '/ext_authz/v3/check', body, { 'content-type': contentType });
+          expect([contentType, res.status, res.body.reason]).toEqual([contentType, 200, 'verified']);
+        }
+      }
+      const oversized = JSON.stringify({
+        attributes: { request: { http: { headers: { pad: 'x'.repeat(300_000) } } } },
+      });
+      const refused = await postRaw(t.url, '/ext_authz/v3/check', oversized, {
+        'content-type': 'application/json; charset=utf-8',
+      });
+      expect([refused.status, refused.body.reason]).toEqual([400, 'invalid_check_request']);
+    });
+
     it('HTTP mode: a forwarded JSON content type with no body is a check like any other', async () => {
       const token = await issuer.token();
       const outcome = await checkHttp(
