@@ -171,6 +171,20 @@ async function main(): Promise<number> {
       `service with ${REVOKED_SUBJECTS} revoked subjects ready on ${revokedBase} (pid ${revokedService.pid})`,
     );
 
+    // (v), (g) The service with ALPHASWARM_AUTH_AUDIT_ENABLED=false: what auditing costs, for MCP
+    // invocations (v, in the rounds beside (n)) and for a flood of denies (g, after (f)).
+    const quietPort = await freePort();
+    const quiet = Server.start(
+      'the service with auditing off',
+      'server.js',
+      { ...serviceEnv(quietPort, issuer.url), ALPHASWARM_AUTH_AUDIT_ENABLED: 'false' },
+      serverCpu,
+    );
+    running.add(quiet);
+    const quietBase = `http://127.0.0.1:${quietPort}`;
+    await quiet.waitFor(`${quietBase}/readyz`);
+    log(`service with auditing off ready on ${quietBase} (pid ${quiet.pid})`);
+
     const token = await issuer.token();
     const bearer = { authorization: `Bearer ${token}` };
     const timed = (url: string, headers?: Record<string, string>) =>
@@ -188,10 +202,14 @@ async function main(): Promise<number> {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     };
+    const quietAgentBearer = {
+      ...agentBearer,
+      authorization: `Bearer ${await issuer.agentToken(`${quietBase}/mcp/data`)}`,
+    };
     const resolve = await seedBrokerCredential(base, issuer);
 
     log(
-      `(a), (i), (b), (h), (e), (r), (o), (s), (n), (u), (j), (k), (d), (z) and (y) in ${ROUNDS} rounds of ${ROUND} s each`,
+      `(a), (i), (b), (h), (e), (r), (o), (s), (n), (v), (u), (j), (k), (d), (z) and (y) in ${ROUNDS} rounds of ${ROUND} s each`,
     );
     const rotation = await interleaved(loadCpu, [
       { label: '(a) service: /bench/public, no token', url: `${base}/bench/public`, server: service },
@@ -256,6 +274,16 @@ async function main(): Promise<number> {
         body: '{}',
         headers: agentBearer,
         server: service,
+      },
+      // (v) (n) on the service with auditing off: (n)/(v) is the price of the ledger row each invocation
+      // appends (the service's share; Postgres's runs beside it), (v)/(b) what the invocation costs without it.
+      {
+        label: '(v) (n) with ALPHASWARM_AUTH_AUDIT_ENABLED=false',
+        url: `${quietBase}/mcp/data/tools/identity.whoami/invoke`,
+        method: 'POST',
+        body: '{}',
+        headers: quietAgentBearer,
+        server: quiet,
       },
       // (u) The credential resolver, as the trading service calls it: an M2M token, one broker credential,
       // its data key in the cache after the first request (so no request touches the key-encryption
@@ -431,17 +459,7 @@ async function main(): Promise<number> {
     running.delete(service);
     const serviceJwksFetches = issuer.jwksRequests;
 
-    // (g) The same flood on the same service with ALPHASWARM_AUTH_AUDIT_ENABLED=false: the cost of auditing.
-    const quietPort = await freePort();
-    const quiet = Server.start(
-      'the service with auditing off',
-      'server.js',
-      { ...serviceEnv(quietPort, issuer.url), ALPHASWARM_AUTH_AUDIT_ENABLED: 'false' },
-      serverCpu,
-    );
-    running.add(quiet);
-    const quietBase = `http://127.0.0.1:${quietPort}`;
-    await quiet.waitFor(`${quietBase}/readyz`);
+    // (g) The same flood on the service with auditing off (started before the rounds, for (v)).
     log('(g) the same deny flood with ALPHASWARM_AUTH_AUDIT_ENABLED=false');
     denyPhases.push({
       label: '(g) deny flood, audit off',
@@ -750,8 +768,10 @@ function report(
   const row = (cells: string[], widths: number[]) =>
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
 
-  const widths = [46, 9, 8, 8, 8, 10, 10];
-  lines.push(row(['phase', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'srv CPU', 'load CPU'], widths));
+  const widths = [46, 9, 8, 8, 8, 10, 10, 11];
+  lines.push(
+    row(['phase', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'srv CPU', 'load CPU', 'srv µs/req'], widths),
+  );
   lines.push('-'.repeat(widths.reduce((sum, width) => sum + width + 2, -2)));
   const percent = (share: number | undefined) => (share === undefined ? 'n/a' : `${number(share * 100)}%`);
   for (const { label, result, serverCpu } of phases) {
@@ -765,6 +785,7 @@ function report(
           String(result.non2xx),
           percent(serverCpu),
           percent(result.cpu),
+          number(cpuPerRequest(result, serverCpu) * 1e6, 1),
         ],
         widths,
       ),
@@ -793,6 +814,8 @@ function report(
     ['(r)/(b)  10,000 revoked subjects vs none', roundRatio('(r)', '(b)') ?? byPhase('r').rps / b.rps, 0.95],
     ['(n)/(b)  MCP invoke route vs @RequireScope', roundRatio('(n)', '(b)') ?? Number.NaN, 0.8],
     ['(n)/(o)  MCP invoke route vs the same POST scoped', roundRatio('(n)', '(o)') ?? Number.NaN, undefined],
+    ['(n)/(v)  MCP invoke route, audited vs not', roundRatio('(n)', '(v)') ?? Number.NaN, undefined],
+    ['(v)/(b)  MCP invoke route, not audited, vs (b)', roundRatio('(v)', '(b)') ?? Number.NaN, undefined],
     ['(o)/(b)  POST with a JSON body vs GET, the service', roundRatio('(o)', '(b)') ?? Number.NaN, undefined],
     [
       '(y)/(z)  POST with a JSON body vs GET, the bare app',
@@ -821,7 +844,7 @@ function report(
   }
   lines.push('');
   lines.push(
-    `JWKS fetches by the service during the run: ${run.serviceJwksFetches} (expected 3: the service's API and edge key stores, and the API key store of (r)'s service)`,
+    `JWKS fetches by the services during the run: ${run.serviceJwksFetches} (expected 4: the service's API and edge key stores, and the API key stores of (r)'s and (v)'s services)`,
   );
   lines.push(
     `DPoP replay entries in Redis right after (p): ${number(run.dpopReplayKeys)} ` +
