@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { isUuid } from '../../common/uuid';
 import canonicalize from 'canonicalize';
 import { microsecondTimestampSql } from '../../common/database/timestamp-sql';
@@ -65,9 +65,7 @@ export function hashOf(row: Omit<AuditEventRow, 'hash'>): string {
     details: row.details,
     prev_hash: row.prev_hash,
   });
-  return createHash('sha256')
-    .update(canonical as string, 'utf8')
-    .digest('hex');
+  return hash('sha256', canonical as string, 'hex');
 }
 
 /** Validates and normalises an input into the exact values that will be stored and hashed. */
