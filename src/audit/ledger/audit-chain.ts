@@ -1,6 +1,6 @@
 import { hash, randomUUID } from 'node:crypto';
 import { isUuid } from '../../common/uuid';
-import canonicalize from 'canonicalize';
+import { configure } from 'safe-stable-stringify';
 import { microsecondTimestampSql } from '../../common/database/timestamp-sql';
 import {
   AUDIT_OUTCOMES,
@@ -43,12 +43,26 @@ export const TIMESTAMP_SQL = microsecondTimestampSql('created_at');
 export type PreparedEvent = Omit<AuditEventRow, 'seq' | 'prev_hash' | 'hash'>;
 
 /**
+ * RFC 8785 (JCS) canonical JSON of the values a row holds: strings, null, finite numbers, and objects and
+ * arrays of them. For those, safe-stable-stringify with sorted keys writes exactly what JCS specifies:
+ * members sorted by UTF-16 code units, strings escaped as by JSON.stringify, numbers as ECMAScript
+ * prints them (ADR 0017; `audit-chain.spec.ts` holds it to the reference implementation). Anything else
+ * (a function, NaN, a cycle) throws rather than hashing something JCS does not define.
+ */
+export const canonicalJson = configure({
+  deterministic: true,
+  strict: true,
+  bigint: false,
+  circularValue: Error,
+});
+
+/**
  * The hash of one row: SHA-256 over the RFC 8785 (JCS) canonical JSON of every stored column and the
  * previous row's hash. Changing any column, reordering rows or moving a row to another chain (its
  * `org_id` is covered) changes it. `v` names this encoding, so a later one can coexist.
  */
 export function hashOf(row: Omit<AuditEventRow, 'hash'>): string {
-  const canonical = canonicalize({
+  const canonical = canonicalJson({
     v: 1,
     id: row.id,
     seq: row.seq,
