@@ -111,6 +111,50 @@ describe('AuditLedger (writer and chain)', () => {
     expect((await verify(t, orgId)).ok).toBe(true);
   });
 
+  it('stores a batch exactly as given, whatever quotes, backslashes, braces or NULL-like text it holds', async () => {
+    const orgId = randomUUID();
+    const awkward = [
+      '"quoted"',
+      'back\\slash',
+      '{braces,commas}',
+      'NULL',
+      '',
+      ' ',
+      'a"b\\c{d}e,f\'g',
+      'é€🙂',
+    ];
+    const events = awkward.map((text, i) => ({
+      eventType: 'test.awkward',
+      outcome: 'deny' as const,
+      orgId,
+      userId: text,
+      actorUserId: i % 2 === 0 ? null : `agent|${text}`,
+      reason: text,
+      route: `/r/${text}`,
+      ip: i % 3 === 0 ? undefined : text,
+      requestId: text,
+      details: { [text]: text, nested: { list: [text, null, i] } },
+    }));
+    await ledgerOf(t).recordBatch(events);
+    const rows = await rowsOf(db, orgId);
+    expect(
+      rows.map((row) => [row.user_id, row.actor_user_id, row.reason, row.route, row.ip, row.request_id]),
+    ).toEqual(
+      awkward.map((text, i) => [
+        text,
+        i % 2 === 0 ? null : `agent|${text}`,
+        text,
+        `/r/${text}`,
+        i % 3 === 0 ? null : text,
+        text,
+      ]),
+    );
+    expect(rows.map((row) => row.details)).toEqual(
+      awkward.map((text, i) => ({ [text]: text, nested: { list: [text, null, i] } })),
+    );
+    expect((await verify(t, orgId)).ok).toBe(true);
+  });
+
   it('refuses an invalid event (a bug in the caller) and fails the caller’s transaction', async () => {
     const orgId = randomUUID();
     await expect(ledgerOf(t).record({ eventType: 'Not A Type', outcome: 'success', orgId })).rejects.toThrow(

@@ -8,7 +8,7 @@ import { chainOf, GENESIS_HASH, hashOf, prepare, type PreparedEvent } from './au
 import { AUDIT_CLOCK, type AuditClock, SYSTEM_CLOCK } from './audit-clock';
 import type { AuditEventInput, AuditEventRow } from './audit-event';
 
-/** Rows per INSERT statement: 15 parameters each, well under Postgres's 65,535. */
+/** Rows per INSERT statement: bounds the size of one statement's arrays, not their number. */
 const INSERT_ROWS = 1000;
 
 const COLUMNS = [
@@ -28,6 +28,37 @@ const COLUMNS = [
   'prev_hash',
   'hash',
 ] as const;
+
+/** Each column's type, for the array that carries it (one parameter per column, whatever the rows). */
+const COLUMN_TYPES: Record<(typeof COLUMNS)[number], string> = {
+  id: 'uuid',
+  seq: 'int8',
+  created_at: 'timestamptz',
+  org_id: 'uuid',
+  user_id: 'text',
+  actor_user_id: 'text',
+  event_type: 'text',
+  outcome: 'text',
+  reason: 'text',
+  route: 'text',
+  ip: 'text',
+  request_id: 'text',
+  details: 'jsonb',
+  prev_hash: 'text',
+  hash: 'text',
+};
+
+/**
+ * The rows of one append as one array per column, unnested into rows: the same short statement for one
+ * row or a thousand, where a VALUES list grew by fifteen parameters a row and Postgres parsed and
+ * planned it anew for every batch.
+ */
+const INSERT_ROWS_SQL = `INSERT INTO security_audit_events (${COLUMNS.join(', ')})
+  SELECT * FROM unnest(${COLUMNS.map((column, i) => `$${i + 1}::${COLUMN_TYPES[column]}[]`).join(', ')})`;
+/** The same, moving the chain head's hash in the same statement (a data-modifying CTE always runs). */
+const INSERT_ROWS_AND_HEAD_SQL = `WITH appended AS (${INSERT_ROWS_SQL})
+  UPDATE security_audit_chain_heads SET hash = $${COLUMNS.length + 1}, updated_at = now()
+   WHERE chain_id = $${COLUMNS.length + 2}`;
 
 /**
  * Moves a chain's head forward by `count` rows and returns the head as it was: the last `seq` and
@@ -154,7 +185,7 @@ export class AuditLedger {
       return row;
     });
 
-    // Postgres takes at most 65,535 parameters per statement: long batches go in several inserts.
+    // Very long batches go in several statements, each carrying at most INSERT_ROWS rows.
     for (let start = 0; start < rows.length; start += INSERT_ROWS) {
       const chunk = rows.slice(start, start + INSERT_ROWS);
       const last = start + INSERT_ROWS >= rows.length;
@@ -163,32 +194,15 @@ export class AuditLedger {
   }
 }
 
-/**
- * An INSERT of `rows`; with `head`, the same statement also moves the chain head's hash (a
- * data-modifying CTE runs whether or not its output is read).
- */
+/** The INSERT of `rows`; with `head`, the same statement also moves the chain head's hash. */
 function insertOf(
   rows: readonly AuditEventRow[],
   head?: { chain: string; hash: string },
 ): [string, unknown[]] {
-  const params: unknown[] = [];
-  const values = rows.map((row) => {
-    const placeholders = COLUMNS.map((column) => {
-      params.push(column === 'details' ? JSON.stringify(row.details) : row[column]);
-      const n = `$${params.length}`;
-      if (column === 'created_at') return `${n}::timestamptz`;
-      if (column === 'details') return `${n}::jsonb`;
-      return n;
-    });
-    return `(${placeholders.join(', ')})`;
-  });
-  const insert = `INSERT INTO security_audit_events (${COLUMNS.join(', ')}) VALUES ${values.join(', ')}`;
-  if (!head) return [insert, params];
+  const params: unknown[] = COLUMNS.map((column) =>
+    rows.map((row) => (column === 'details' ? JSON.stringify(row.details) : row[column])),
+  );
+  if (!head) return [INSERT_ROWS_SQL, params];
   params.push(head.hash, head.chain);
-  return [
-    `WITH appended AS (${insert})
-     UPDATE security_audit_chain_heads SET hash = $${params.length - 1}, updated_at = now()
-      WHERE chain_id = $${params.length}`,
-    params,
-  ];
+  return [INSERT_ROWS_AND_HEAD_SQL, params];
 }
