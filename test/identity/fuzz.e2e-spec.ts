@@ -2,6 +2,7 @@ import { type AuthReason, REASON_CODES } from '../../src/identity/errors/reason-
 import { startTestApp, type TestApp } from '../support/app';
 import { FixtureModule } from '../support/fixture.module';
 import { TestIssuer } from '../support/issuer';
+import { mulberry32 } from '../support/random';
 
 /*
  * Mutation fuzzing of one valid token. Replay a run with FUZZ_SEED=<seed printed in the test name>.
@@ -16,18 +17,6 @@ function seedFrom(text: string | undefined): number {
   const seed = Number(text);
   if (!Number.isInteger(seed)) throw new Error(`FUZZ_SEED must be an integer, got ${JSON.stringify(text)}`);
   return seed >>> 0;
-}
-
-/** mulberry32: a tiny deterministic PRNG, so one seed always yields the same mutations. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class Random {

@@ -46,8 +46,8 @@ export type PreparedEvent = Omit<AuditEventRow, 'seq' | 'prev_hash' | 'hash'>;
  * RFC 8785 (JCS) canonical JSON of the values a row holds: strings, null, finite numbers, and objects and
  * arrays of them. For those, safe-stable-stringify with sorted keys writes exactly what JCS specifies:
  * members sorted by UTF-16 code units, strings escaped as by JSON.stringify, numbers as ECMAScript
- * prints them (ADR 0017; `audit-chain.spec.ts` holds it to the reference implementation). Anything else
- * (a function, NaN, a cycle) throws rather than hashing something JCS does not define.
+ * prints them (ADR 0017; `test/audit/canonical-json.spec.ts` holds it to the reference implementation).
+ * Anything else (a function, NaN, a cycle) throws rather than hashing something JCS does not define.
  */
 export const canonicalJson = configure({
   deterministic: true,
