@@ -1,6 +1,5 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import passport from 'passport';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { NO_REVOCATIONS, TOKEN_REVOCATIONS, type TokenRevocations } from '../cache/token-revocations';
 import { VerifiedTokenCache } from '../cache/verified-token-cache';
@@ -167,30 +166,45 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   /**
-   * Runs passport-jwt through passport with this app's own strategy instance. Passport's registry of
-   * strategies by name is global to the process, so two app instances in one process (tests) would
-   * otherwise verify with whichever registered last, against the other's issuer.
+   * Runs this app's passport-jwt strategy on the token, as passport's `authenticate` middleware would
+   * for a single strategy without sessions: a per-request delegate of the strategy, given the actions a
+   * passport strategy reports through (`success`, `fail`, `error`; passport-strategy's contract), then
+   * `authenticate`. passport's middleware adds only what an Express app needs around that (`req.login`
+   * and its kin, failure redirects and flashes, a chain of strategies), at about a tenth of a never-seen
+   * token's own work here (docs/benchmark.md). The app's own instance, not passport's global registry by
+   * name: two app instances in one process (tests) would otherwise verify against each other's issuer.
    */
   private verify(token: string): Promise<Principal> {
-    // Passport assigns login/logout helpers onto the request it is given; a small carrier object keeps
-    // them off the Fastify request, whose single shape keeps the framework's hot paths fast.
     const carrier: TokenCarrier = { bearerToken: token };
     return new Promise<Principal>((resolve, reject) => {
-      // A per-request delegate, as passport makes for named strategies: passport assigns this request's
-      // success/fail callbacks onto the object it is given, so sharing the instance would cross requests.
-      const authenticate = passport.authenticate(
-        Object.create(this.strategy) as JwtStrategy,
-        { session: false },
-        (error: unknown, principal: unknown, info: unknown) => {
-          try {
-            resolve(outcomeOf(error, principal, info));
-          } catch (failure) {
-            reject(asError(failure));
-          }
-        },
-      ) as (request: unknown, response: unknown, next: (error?: unknown) => void) => void;
-      authenticate(carrier, undefined, (error?: unknown) => reject(asError(error)));
+      // A delegate per request: the actions are this request's, so sharing the instance would cross requests.
+      const attempt = Object.create(this.strategy) as JwtStrategy & StrategyActions;
+      attempt.success = (principal: unknown) => settle(resolve, reject, null, principal, undefined);
+      attempt.fail = (info: unknown) => settle(resolve, reject, null, false, info);
+      attempt.error = (error: unknown) => settle(resolve, reject, error, false, undefined);
+      attempt.authenticate(carrier as never, {});
     });
+  }
+}
+
+/** What passport-strategy's `authenticate` reports through: `this.success`, `this.fail`, `this.error`. */
+interface StrategyActions {
+  success(principal: unknown, info?: unknown): void;
+  fail(info?: unknown, status?: number): void;
+  error(error: unknown): void;
+}
+
+function settle(
+  resolve: (principal: Principal) => void,
+  reject: (error: Error) => void,
+  error: unknown,
+  principal: unknown,
+  info: unknown,
+): void {
+  try {
+    resolve(outcomeOf(error, principal, info));
+  } catch (failure) {
+    reject(asError(failure));
   }
 }
 

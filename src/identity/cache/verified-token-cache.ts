@@ -41,6 +41,12 @@ export class VerifiedTokenCache {
   private readonly lastOnConnection = new WeakMap<object, ConnectionMemo>();
   /** Bumped whenever remembered tokens must be verified again (key set change, revocation). */
   private generation = 0;
+  /**
+   * The last token `find` missed and its key. A miss is followed by that token's verification and, when
+   * it passes, by `remember`, which then reuses the key instead of hashing the token a second time.
+   */
+  private lastMissToken: string | undefined;
+  private lastMissId = '';
   private readonly skewSeconds: number;
   /** The lookup counter's two series, counted as plain numbers (see HotCounter). */
   private readonly hits: HotSeries;
@@ -79,6 +85,8 @@ export class VerifiedTokenCache {
       // Outside its window the token takes the full path again, which names the exact reason.
       if (principal) this.entries.delete(id);
       this.misses.count += 1;
+      this.lastMissToken = token;
+      this.lastMissId = id;
       return undefined;
     }
     this.hits.count += 1;
@@ -101,7 +109,8 @@ export class VerifiedTokenCache {
     if (epoch !== this.generation) return;
     const remaining = ((principal.expiresAt ?? 0) + this.skewSeconds) * 1000 - Date.now();
     if (remaining <= 0) return;
-    this.entries.set(keyOf(token), principal, { ttl: remaining });
+    const id = token === this.lastMissToken ? this.lastMissId : keyOf(token);
+    this.entries.set(id, principal, { ttl: remaining });
     if (connection)
       this.noteOnConnection(connection, this.lastOnConnection.get(connection), token, principal);
   }

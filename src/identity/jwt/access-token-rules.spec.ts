@@ -155,6 +155,54 @@ describe(AccessTokenRules.name, () => {
       const kid = 'k'.repeat(256);
       expect(sut.inspect(token({ alg: 'RS256', typ: 'at+jwt', kid })).kid).toBe(kid);
     });
+
+    describe('a header seen before (decoded headers are kept)', () => {
+      it('still reads each token its own claims and signing input under a repeated header', () => {
+        const rules = rulesFor();
+        const header = { alg: 'RS256', typ: 'at+jwt', kid: 'k1' };
+        const first = token(header, { iss: ISSUER, sub: 'alice' });
+        const second = token(header, { iss: ISSUER, sub: 'bob' });
+        expect(rules.inspect(first).claims.sub).toBe('alice');
+        const repeated = rules.inspect(second);
+        expect(repeated.claims.sub).toBe('bob');
+        expect(repeated.signingInput).toBe(second.slice(0, second.lastIndexOf('.')));
+      });
+
+      it('refuses a repeated header exactly as the first time, and in the same order of checks', () => {
+        const rules = rulesFor();
+        const refused = { alg: 'RS256', typ: 'at+jwt', zip: 'DEF' };
+        for (let seen = 0; seen < 3; seen += 1) {
+          expect(reasonOf(() => rules.inspect(token(refused)))).toBe('malformed_token');
+          expect(reasonOf(() => rules.inspect(token({ alg: 'HS256' })))).toBe('forbidden_algorithm');
+          // A kept header does not excuse the claims: a foreign issuer or a broken payload is still refused.
+          const accepted = { alg: 'RS256', typ: 'at+jwt', kid: 'k1' };
+          expect(rules.inspect(token(accepted)).kid).toBe('k1');
+          expect(reasonOf(() => rules.inspect(token(accepted, { iss: 'https://stranger.example/' })))).toBe(
+            'wrong_issuer',
+          );
+          const brokenPayload = `${segment(accepted)}.${rawSegment('{"iss":1')}.c2lnbmF0dXJl`;
+          expect(reasonOf(() => rules.inspect(brokenPayload))).toBe('malformed_token');
+        }
+      });
+
+      it('tells apart headers that differ in one member', () => {
+        const rules = rulesFor();
+        expect(rules.inspect(token({ alg: 'RS256', typ: 'at+jwt', kid: 'k1' })).alg).toBe('RS256');
+        expect(reasonOf(() => rules.inspect(token({ alg: 'RS256', typ: 'JWS', kid: 'k1' })))).toBe(
+          'malformed_token',
+        );
+        expect(rules.inspect(token({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })).alg).toBe('ES256');
+      });
+
+      it('keeps a flood of distinct headers from changing any verdict', () => {
+        const rules = rulesFor();
+        for (let i = 0; i < 500; i += 1) {
+          expect(rules.inspect(token({ alg: 'RS256', typ: 'at+jwt', kid: `k${i}` })).kid).toBe(`k${i}`);
+        }
+        expect(rules.inspect(token({ alg: 'RS256', typ: 'at+jwt', kid: 'k0' })).kid).toBe('k0');
+        expect(reasonOf(() => rules.inspect(token({ alg: 'RS256', kid: 'k0' })))).toBe('malformed_token');
+      });
+    });
   });
 
   describe('toPrincipal', () => {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig, type SigningAlgorithm } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import type { Actor, ActorLink, ActorType, Principal } from '../principal';
@@ -10,6 +11,12 @@ const AGENT_PREFIX = 'agent|';
 /** The name after `agent|`: a letter or digit, then letters, digits, `_ . : -`; 128 characters at most. */
 export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_DELEGATION_DEPTH = 8;
+/**
+ * Decoded JWS headers kept by their base64url text. An issuer signs every token of a key under the same
+ * header, so a never-seen token almost always repeats a header decoded before; a flood of distinct
+ * headers only cycles this small cache.
+ */
+const DECODED_HEADERS_KEPT = 64;
 /** 2100-01-01T00:00:00Z: no token of this service's era expires, or was issued, later. */
 export const MAX_NUMERIC_DATE = 4_102_444_800;
 
@@ -41,6 +48,13 @@ export class AccessTokenRules {
 
   /** Per custom claim, its full names under each namespace, primary first (built once, not per token). */
   private readonly claimNames = new Map<string, readonly string[]>();
+
+  /**
+   * `decodeJsonSegment` of recent header segments. Only the decoding is kept, never a verdict: the
+   * header rules below run on every token, in the same order, so a cached header is refused exactly
+   * as a fresh one would be. The objects are frozen: every token that repeats the segment shares one.
+   */
+  private readonly decodedHeaders = new LRUCache<string, Readonly<Claims>>({ max: DECODED_HEADERS_KEPT });
 
   /** The `iss` values accepted: see `issuerVariants`. */
   private readonly issuers: readonly string[];
@@ -76,7 +90,7 @@ export class AccessTokenRules {
     if (firstDot < 0 || secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) {
       throw new AuthError('malformed_token');
     }
-    const header = decodeJsonSegment(token.slice(0, firstDot));
+    const header = this.decodedHeader(token.slice(0, firstDot));
     const claims = decodeJsonSegment(token.slice(firstDot + 1, secondDot));
     const signature = token.slice(secondDot + 1);
     if (!header || !claims || !BASE64URL.test(signature)) throw new AuthError('malformed_token');
@@ -104,6 +118,16 @@ export class AccessTokenRules {
       signingInput: token.slice(0, secondDot),
       signature: Buffer.from(signature, 'base64url'),
     };
+  }
+
+  /** The header segment decoded as `decodeJsonSegment` would, from the cache when it was seen lately. */
+  private decodedHeader(segment: string): Readonly<Claims> | undefined {
+    const known = this.decodedHeaders.get(segment);
+    if (known !== undefined) return known;
+    const decoded = decodeJsonSegment(segment);
+    // A segment that does not decode is not kept: it is refused anyway, and costs its decoding each time.
+    if (decoded !== undefined) this.decodedHeaders.set(segment, Object.freeze(decoded));
+    return decoded;
   }
 
   /** Builds the frozen principal from a verified payload, or refuses the token. */

@@ -1,0 +1,64 @@
+import { loadConfig } from '../../config/app-config';
+import { MetricsService } from '../../observability/metrics.service';
+import type { JwksKeyStore } from '../jwt/jwks-key-store';
+import type { Principal } from '../principal';
+import { VerifiedTokenCache } from './verified-token-cache';
+
+/** Only what the cache asks of the key store: to be told when the key set changes. */
+class KeySetChanges {
+  private readonly listeners: (() => void)[] = [];
+  onKeySetChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+  change(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+const principalOf = (sub: string): Principal =>
+  ({ sub, expiresAt: Math.floor(Date.now() / 1000) + 600 }) as unknown as Principal;
+
+describe(VerifiedTokenCache.name, () => {
+  let keys: KeySetChanges;
+  let cache: VerifiedTokenCache;
+  beforeEach(() => {
+    keys = new KeySetChanges();
+    cache = new VerifiedTokenCache(loadConfig({}), keys as unknown as JwksKeyStore, new MetricsService());
+  });
+
+  it('finds a remembered token under its own key whatever was missed in between', () => {
+    // A miss notes its token's key for the `remember` that follows it; other misses may come first.
+    expect(cache.find('token-a', null)).toBeUndefined();
+    expect(cache.find('token-b', null)).toBeUndefined();
+    cache.remember('token-a', principalOf('alice'), null, cache.epoch);
+    expect(cache.find('token-a', null)?.sub).toBe('alice');
+    expect(cache.find('token-b', null)).toBeUndefined();
+    cache.remember('token-b', principalOf('bob'), null, cache.epoch);
+    expect(cache.find('token-b', null)?.sub).toBe('bob');
+    expect(cache.find('token-a', null)?.sub).toBe('alice');
+  });
+
+  it('remembers a token that was never looked up', () => {
+    cache.remember('token-c', principalOf('carol'), null, cache.epoch);
+    expect(cache.find('token-c', null)?.sub).toBe('carol');
+  });
+
+  it('forgets everything when the key set changes, and keeps nothing verified across the change', () => {
+    expect(cache.find('token-a', null)).toBeUndefined();
+    const epoch = cache.epoch;
+    cache.remember('token-a', principalOf('alice'), null, epoch);
+    keys.change();
+    expect(cache.find('token-a', null)).toBeUndefined();
+    // A verification that started before the change is not remembered after it.
+    cache.remember('token-a', principalOf('alice'), null, epoch);
+    expect(cache.find('token-a', null)).toBeUndefined();
+  });
+
+  it('answers from the connection memo and drops it with a revocation of its subject', () => {
+    const connection = {};
+    cache.remember('token-a', principalOf('alice'), connection, cache.epoch);
+    expect(cache.find('token-a', connection)?.sub).toBe('alice');
+    cache.forgetSubject('alice');
+    expect(cache.find('token-a', connection)).toBeUndefined();
+  });
+});
