@@ -170,9 +170,11 @@ export class AuthenticationGuard implements CanActivate {
    * for a single strategy without sessions: a per-request delegate of the strategy, given the actions a
    * passport strategy reports through (`success`, `fail`, `error`; passport-strategy's contract), then
    * `authenticate`. passport's middleware adds only what an Express app needs around that (`req.login`
-   * and its kin, failure redirects and flashes, a chain of strategies), at about a tenth of a never-seen
-   * token's own work here (docs/benchmark.md). The app's own instance, not passport's global registry by
-   * name: two app instances in one process (tests) would otherwise verify against each other's issuer.
+   * and its kin, failure redirects and flashes, a chain of strategies), and its delegate of a delegate
+   * made a new prototype object per token, which V8 handles slowly: together about a third of a
+   * never-seen token's own work (docs/benchmark.md). The app's own instance, not passport's global
+   * registry by name: two app instances in one process (tests) would otherwise verify against each
+   * other's issuer.
    */
   private verify(token: string): Promise<Principal> {
     const carrier: TokenCarrier = { bearerToken: token };

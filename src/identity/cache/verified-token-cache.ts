@@ -43,7 +43,8 @@ export class VerifiedTokenCache {
   private generation = 0;
   /**
    * The last token `find` missed and its key. A miss is followed by that token's verification and, when
-   * it passes, by `remember`, which then reuses the key instead of hashing the token a second time.
+   * it passes, by `remember`, which then reuses the key instead of hashing the token a second time. (Like
+   * the connection memos, this holds a token string; the LRU itself holds only hashes.)
    */
   private lastMissToken: string | undefined;
   private lastMissId = '';

@@ -10,7 +10,7 @@ import { keySuits, signatureVerifies } from './jws-signature';
 
 export const JWT_STRATEGY = 'jwt';
 
-/** What the guard hands passport: the token alone, never the Fastify request (see the guard). */
+/** What the guard hands the strategy as its request: the token alone, never the Fastify request. */
 export interface TokenCarrier {
   readonly bearerToken: string;
 }
