@@ -126,7 +126,11 @@ export class AccessTokenRules {
     if (known !== undefined) return known;
     const decoded = decodeJsonSegment(segment);
     // A segment that does not decode is not kept: it is refused anyway, and costs its decoding each time.
-    if (decoded !== undefined) this.decodedHeaders.set(segment, Object.freeze(decoded));
+    // The key is a copy: V8 may keep a slice as a view of the whole token, which would keep the bearer
+    // token itself alive in the cache. (A kept segment is base64url, so latin1 copies it exactly.)
+    if (decoded !== undefined) {
+      this.decodedHeaders.set(Buffer.from(segment, 'latin1').toString('latin1'), Object.freeze(decoded));
+    }
     return decoded;
   }
 
