@@ -153,6 +153,20 @@ async function main(): Promise<number> {
     await bare.waitFor(`${bareBase}/bench/public`);
     log(`bare app ready on ${bareBase} (pid ${bare.pid})`);
 
+    // (x) The design's floor: the bare app plus six global guards and one pino line a request, the least
+    // any service built to this design pays (bench/floor/server.ts); (x)/(z) bounds (a)/(z) from above.
+    const floorPort = await freePort();
+    const floor = Server.start(
+      'the floor app (bench/floor/server.ts)',
+      'floor/server.js',
+      { PATH: process.env.PATH ?? '', NODE_ENV: 'production', FLOOR_PORT: String(floorPort) },
+      serverCpu,
+    );
+    running.add(floor);
+    const floorBase = `http://127.0.0.1:${floorPort}`;
+    await floor.waitFor(`${floorBase}/bench/public`);
+    log(`floor app ready on ${floorBase} (pid ${floor.pid})`);
+
     // (r) The same service, booted after REVOKED_SUBJECTS revocations were stored: it holds them all in
     // memory and asks that map on every request. The first service booted before them and never heard
     // of them (they were written to the table, not broadcast), so (r)/(b) is the price of the map.
@@ -209,7 +223,7 @@ async function main(): Promise<number> {
     const resolve = await seedBrokerCredential(base, issuer);
 
     log(
-      `(a), (i), (b), (h), (e), (r), (o), (s), (n), (v), (u), (j), (k), (d), (z) and (y) in ${ROUNDS} rounds of ${ROUND} s each`,
+      `(a), (i), (b), (h), (e), (r), (o), (s), (n), (v), (u), (j), (k), (d), (z), (x) and (y) in ${ROUNDS} rounds of ${ROUND} s each`,
     );
     const rotation = await interleaved(loadCpu, [
       { label: '(a) service: /bench/public, no token', url: `${base}/bench/public`, server: service },
@@ -331,6 +345,11 @@ async function main(): Promise<number> {
         label: '(z) bare NestJS + Fastify: /bench/public',
         url: `${bareBase}/bench/public`,
         server: bare,
+      },
+      {
+        label: '(x) floor: bare + 6 guards + a pino line',
+        url: `${floorBase}/bench/public`,
+        server: floor,
       },
       // (y) The bare app's POST with (o)'s body: (y)/(z) is the framework's own price for a body, the
       // ceiling of (o)/(b), and so of (n)/(b) and (j)/(b), whatever the service does.
@@ -755,9 +774,20 @@ function report(
   },
 ): void {
   const byPhase = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.result;
-  const [a, b, d, e, h, i, j, k, p, q, z] = ['a', 'b', 'd', 'e', 'h', 'i', 'j', 'k', 'p', 'q', 'z'].map(
-    byPhase,
-  );
+  const [a, b, c, d, e, h, i, j, k, p, q, z] = [
+    'a',
+    'b',
+    'c',
+    'd',
+    'e',
+    'h',
+    'i',
+    'j',
+    'k',
+    'p',
+    'q',
+    'z',
+  ].map(byPhase);
   const cpuOf = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.serverCpu;
   const [pCpu, qCpu] = [cpuOf('p'), cpuOf('q')];
   /** Server CPU seconds per request (NaN when the server's CPU was not sampled). */
@@ -797,11 +827,21 @@ function report(
     // Against the bare app, which does not move when the service's own public route gets faster or slower.
     ['(a)/(z)  public route vs bare NestJS + Fastify', roundRatio('(a)', '(z)') ?? a.rps / z.rps, 0.8],
     ['(b)/(z)  reused token vs bare NestJS + Fastify', roundRatio('(b)', '(z)') ?? b.rps / z.rps, 0.72],
+    // The floor (x) is the bare app with only what the design requires of every request: what the
+    // service adds beyond it is (a)/(x), and (x)/(z) is as high as (a)/(z) can go.
+    ['(x)/(z)  design floor vs bare NestJS + Fastify', roundRatio('(x)', '(z)') ?? Number.NaN, undefined],
+    ['(a)/(x)  public route vs the design floor', roundRatio('(a)', '(x)') ?? Number.NaN, undefined],
     ['(b)/(a)  reused token vs public', roundRatio('(b)', '(a)') ?? b.rps / a.rps, 0.9],
     ['(b)/(i)  reused token vs public, same header', roundRatio('(b)', '(i)') ?? b.rps / i.rps, undefined],
     ['(h)/(a)  two tokens taking turns vs public', roundRatio('(h)', '(a)') ?? h.rps / a.rps, undefined],
     ['(b)/(d)  reused token vs baseline', roundRatio('(b)', '(d)') ?? b.rps / d.rps, 5],
     ['(c)/(d)  new token each vs baseline', freshVsBaseline, 5],
+    // Each side's server was busy for a different share of its run (srv CPU): the same ratio by CPU time.
+    [
+      '(c)/(d)  by server CPU time per request',
+      cpuPerRequest(d, cpuOf('d')) / cpuPerRequest(c, cpuOf('c')),
+      undefined,
+    ],
     ['(e)/(b)  @OrgScoped vs @RequireScope', roundRatio('(e)', '(b)') ?? e.rps / b.rps, 0.85],
     ['(j)/(b)  edge check, JSON form vs @RequireScope', roundRatio('(j)', '(b)') ?? j.rps / b.rps, 0.8],
     ['(k)/(b)  edge check, HTTP mode vs @RequireScope', roundRatio('(k)', '(b)') ?? k.rps / b.rps, 0.8],

@@ -1,0 +1,99 @@
+import 'reflect-metadata';
+import {
+  type CanActivate,
+  Controller,
+  type ExecutionContext,
+  Get,
+  Injectable,
+  Module,
+  SetMetadata,
+  type Type,
+} from '@nestjs/common';
+import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import pino from 'pino';
+import { logDestination } from '../../src/observability/logging';
+
+/**
+ * The design's floor, (x): the bare app (z) plus only what the design asks of every request, done the
+ * cheapest way the named libraries allow — six global guards (the service has six: authentication,
+ * DPoP, M2M-only, scope, step-up, organization), each reading its route metadata once per handler and
+ * letting a public route through, and one pino line per request with its id, route template, status
+ * and time, written by Fastify's request logging (its per-request child logger) to the service's batched
+ * stdout writer.
+ * No request id header, no counters, no audit hook, Fastify's own counter ids instead of UUIDs: every
+ * saving is on the floor's side, so (x)/(z) is a ceiling for (a)/(z), whatever the service does.
+ */
+const PUBLIC_ROUTE = 'floor:public';
+const GUARDS = 6;
+
+function metadataGuard(): Type<CanActivate> {
+  @Injectable()
+  class MetadataGuard implements CanActivate {
+    private readonly publicByHandler = new Map<object, boolean>();
+
+    constructor(private readonly reflector: Reflector) {}
+
+    canActivate(context: ExecutionContext): boolean {
+      const handler = context.getHandler();
+      let open = this.publicByHandler.get(handler);
+      if (open === undefined) {
+        open =
+          this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [handler, context.getClass()]) === true;
+        this.publicByHandler.set(handler, open);
+      }
+      return open;
+    }
+  }
+  return MetadataGuard;
+}
+
+const guards = Array.from({ length: GUARDS }, metadataGuard);
+
+@Controller('bench')
+class FloorController {
+  @SetMetadata(PUBLIC_ROUTE, true)
+  @Get('public')
+  open(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+@Module({
+  controllers: [FloorController],
+  providers: [...guards, ...guards.map((guard) => ({ provide: APP_GUARD, useExisting: guard }))],
+})
+class FloorModule {}
+
+/** Fastify's request logging, one line a request instead of its default two (received, completed). */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(_error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    reply.log.info(
+      { route: request.routeOptions.url, status: reply.statusCode, responseTime: reply.elapsedTime },
+      'request completed',
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const port = Number.parseInt(process.env.FLOOR_PORT ?? '', 10);
+  if (!Number.isInteger(port) || port <= 0) throw new Error('FLOOR_PORT is required');
+  const adapter = new FastifyAdapter({
+    loggerInstance: pino({ level: 'info' }, logDestination()),
+    logController: new OneLinePerRequest(),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(FloorModule, adapter, {
+    logger: false,
+    abortOnError: false,
+  });
+  app.enableShutdownHooks();
+  await app.listen({ port, host: '127.0.0.1' });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`floor server: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
