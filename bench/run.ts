@@ -141,31 +141,15 @@ async function main(): Promise<number> {
     log(`baseline ready on ${baselineBase} (pid ${baseline.pid})`);
 
     // (z) The bare yardstick, started and measured the same way: NestJS on Fastify, one public route.
-    const barePort = await freePort();
-    const bare = Server.start(
-      'the bare app (bench/bare/server.ts)',
-      'bare/server.js',
-      { PATH: process.env.PATH ?? '', NODE_ENV: 'production', BARE_PORT: String(barePort) },
-      serverCpu,
-    );
-    running.add(bare);
-    const bareBase = `http://127.0.0.1:${barePort}`;
-    await bare.waitFor(`${bareBase}/bench/public`);
-    log(`bare app ready on ${bareBase} (pid ${bare.pid})`);
-
+    const { server: bare, base: bareBase } = await startYardstick('bare', 'BARE_PORT', serverCpu, running);
     // (x) The design's floor: the bare app plus six global guards and one pino line a request, the least
     // any service built to this design pays (bench/floor/server.ts); (x)/(z) bounds (a)/(z) from above.
-    const floorPort = await freePort();
-    const floor = Server.start(
-      'the floor app (bench/floor/server.ts)',
-      'floor/server.js',
-      { PATH: process.env.PATH ?? '', NODE_ENV: 'production', FLOOR_PORT: String(floorPort) },
+    const { server: floor, base: floorBase } = await startYardstick(
+      'floor',
+      'FLOOR_PORT',
       serverCpu,
+      running,
     );
-    running.add(floor);
-    const floorBase = `http://127.0.0.1:${floorPort}`;
-    await floor.waitFor(`${floorBase}/bench/public`);
-    log(`floor app ready on ${floorBase} (pid ${floor.pid})`);
 
     // (r) The same service, booted after REVOKED_SUBJECTS revocations were stored: it holds them all in
     // memory and asks that map on every request. The first service booted before them and never heard
@@ -928,6 +912,30 @@ function report(
   }
   lines.push(`wall time: ${number(run.seconds, 1)} s`);
   process.stdout.write(`\n${lines.join('\n')}\n`);
+}
+
+/**
+ * One of the NestJS-on-Fastify yardsticks (`bench/<name>/server.ts`, one public route, its port in
+ * `portVariable`), started pinned beside the service and ready to be measured.
+ */
+async function startYardstick(
+  name: 'bare' | 'floor',
+  portVariable: string,
+  cpu: number | undefined,
+  running: Set<Server>,
+): Promise<{ server: Server; base: string }> {
+  const port = await freePort();
+  const server = Server.start(
+    `the ${name} app (bench/${name}/server.ts)`,
+    `${name}/server.js`,
+    { PATH: process.env.PATH ?? '', NODE_ENV: 'production', [portVariable]: String(port) },
+    cpu,
+  );
+  running.add(server);
+  const base = `http://127.0.0.1:${port}`;
+  await server.waitFor(`${base}/bench/public`);
+  log(`${name} app ready on ${base} (pid ${server.pid})`);
+  return { server, base };
 }
 
 /** The edge check of the service under test: the loopback issuer, one pinned cell, gRPC on `grpcPort`. */
