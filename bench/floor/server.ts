@@ -13,6 +13,7 @@ import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import pino from 'pino';
+import { HandlerMetadata } from '../../src/identity/route-metadata';
 import { logDestination } from '../../src/observability/logging';
 
 /**
@@ -21,9 +22,8 @@ import { logDestination } from '../../src/observability/logging';
  * DPoP, M2M-only, scope, step-up, organization), each reading its route metadata once per handler and
  * letting a public route through, and one pino line per request with its id, route template, status
  * and time, written by Fastify's request logging (its per-request child logger) to the service's batched
- * stdout writer.
- * No request id header, no counters, no audit hook, Fastify's own counter ids instead of UUIDs: every
- * saving is on the floor's side, so (x)/(z) is a ceiling for (a)/(z), whatever the service does.
+ * stdout writer. No request id header, no counters, no audit hook, Fastify's own counter ids instead of
+ * UUIDs: every saving is on the floor's side, so (x)/(z) is a ceiling for (a)/(z), whatever the service does.
  */
 const PUBLIC_ROUTE = 'floor:public';
 const GUARDS = 6;
@@ -31,19 +31,17 @@ const GUARDS = 6;
 function metadataGuard(): Type<CanActivate> {
   @Injectable()
   class MetadataGuard implements CanActivate {
-    private readonly publicByHandler = new Map<object, boolean>();
+    // The service's guards read their decorators through the same per-handler cache.
+    private readonly open: HandlerMetadata<boolean>;
 
-    constructor(private readonly reflector: Reflector) {}
+    constructor(reflector: Reflector) {
+      this.open = new HandlerMetadata(
+        (targets) => reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true,
+      );
+    }
 
     canActivate(context: ExecutionContext): boolean {
-      const handler = context.getHandler();
-      let open = this.publicByHandler.get(handler);
-      if (open === undefined) {
-        open =
-          this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [handler, context.getClass()]) === true;
-        this.publicByHandler.set(handler, open);
-      }
-      return open;
+      return this.open.of(context);
     }
   }
   return MetadataGuard;
