@@ -14,7 +14,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import pino from 'pino';
 import { HandlerMetadata } from '../../src/identity/route-metadata';
-import { logDestination } from '../../src/observability/logging';
+import { logDestination, TurnAccessLines } from '../../src/observability/logging';
 
 /**
  * The design's floor, (x): the bare app (z) plus only what the design asks of every request, done the
@@ -64,15 +64,27 @@ class FloorController {
 })
 class FloorModule {}
 
-/** Fastify's request logging, one line a request instead of its default two (received, completed). */
+interface FloorLine {
+  readonly route: string;
+  readonly status: number;
+  readonly responseTime: number;
+}
+
+/**
+ * Fastify's request logging, one line a request instead of its default two (received, completed),
+ * formatted at the end of the event-loop turn with the turn's other lines, as the service does.
+ */
 class OneLinePerRequest extends LogController {
+  private readonly lines = new TurnAccessLines<FloorLine>();
+
   override incomingRequest(): void {}
 
   override requestCompleted(_error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-    reply.log.info(
-      { route: request.routeOptions.url, status: reply.statusCode, responseTime: reply.elapsedTime },
-      'request completed',
-    );
+    this.lines.add(reply.log, {
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      responseTime: reply.elapsedTime,
+    });
   }
 }
 
