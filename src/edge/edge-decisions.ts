@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import type { Counter } from 'prom-client';
 import type { EdgeConfig } from '../config/edge-config';
 import { DECISION_SINK, type DecisionKind, type DecisionSink } from '../identity/decisions/decision-sink';
+import { HotCounter } from '../observability/hot-counter';
 import { MetricsService } from '../observability/metrics.service';
 import type { EdgeRequest } from './check-request';
 import type { EdgeDecision } from './edge-authorizer';
@@ -21,9 +21,12 @@ export type EdgeTransport = 'json' | 'http' | 'grpc';
 @Injectable()
 export class EdgeDecisions {
   private readonly logger = new Logger('edge');
-  private readonly counter: Counter<Label>;
-  /** Counter children by `decision/reason`, bound once: the hot path only adds to a number. */
-  private readonly children = new Map<string, Counter.Internal>();
+  /** Series by `decision/reason`, counted as plain numbers and handed over at each scrape (see HotCounter). */
+  private readonly counts = new HotCounter<Label>();
+  private readonly labelsOf = (key: string) => {
+    const slash = key.indexOf('/');
+    return { decision: key.slice(0, slash), mode: this.config.mode, reason: key.slice(slash + 1) };
+  };
   private readonly routes: Record<EdgeTransport, string>;
 
   constructor(
@@ -31,10 +34,11 @@ export class EdgeDecisions {
     metrics: MetricsService,
     @Optional() @Inject(DECISION_SINK) private readonly sink?: DecisionSink,
   ) {
-    this.counter = metrics.counter(
+    metrics.counter(
       'alphaswarm_tenant_router_authz_decisions_total',
       'Edge authorization decisions by outcome, auth mode and reason',
       ['decision', 'mode', 'reason'],
+      [this.counts],
     );
     this.routes = {
       json: '/ext_authz/v3/check',
@@ -74,13 +78,7 @@ export class EdgeDecisions {
   }
 
   private count(decision: 'allow' | 'deny' | 'would_deny', reason: string): void {
-    const key = `${decision}/${reason}`;
-    let child = this.children.get(key);
-    if (!child) {
-      child = this.counter.labels({ decision, mode: this.config.mode, reason });
-      this.children.set(key, child);
-    }
-    child.inc();
+    this.counts.series(`${decision}/${reason}`, this.labelsOf).count += 1;
   }
 
   private audit(
