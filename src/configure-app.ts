@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
 import type { Socket } from 'node:net';
@@ -15,18 +14,15 @@ import type { Logger as PinoLogger } from 'pino';
 import type { DatabaseHandle } from './database/database';
 import { RequestError } from './common/errors/request-error';
 import { rawTextBodyLimitOf, wantsRawTextBody } from './common/http/raw-text-body';
+import { newRequestId, requestIdFrom } from './common/http/request-id';
 import { AuthDecisions } from './identity/decisions/auth-decisions';
 import { JwksKeyStore } from './identity/jwt/jwks-key-store';
 
 /** Response headers a browser client must be able to read (RFC 6750 / RFC 9449 challenges, nonces). */
 const EXPOSED_HEADERS = 'WWW-Authenticate, DPoP-Nonce, X-Request-Id';
 
-/** A caller-supplied request id is kept only when it is short and plain; otherwise we make one. */
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 function requestIdOf(request: IncomingMessage): string {
-  const supplied = request.headers['x-request-id'];
-  return typeof supplied === 'string' && REQUEST_ID.test(supplied) ? supplied : randomUUID();
+  return requestIdFrom(request.headers['x-request-id']);
 }
 
 /**
@@ -44,7 +40,7 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
     error_description:
       status === 431 ? 'The request headers are too large' : 'The request could not be parsed',
     reason: 'invalid_request',
-    request_id: randomUUID(),
+    request_id: newRequestId(),
   });
   socket.end(
     `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +

@@ -18,6 +18,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { requestIdFrom } from '../../common/http/request-id';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import type { EdgeConfig } from '../../config/edge-config';
 import { type EdgeRequest, fromCheckRequest, InvalidCheckRequest } from '../check-request';
@@ -94,7 +95,6 @@ export function checkResponseOf(decision: EdgeDecision, requestId: string): Reco
 export class EdgeGrpcServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('edge');
   private server?: Server;
-  private sequence = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
@@ -145,11 +145,7 @@ export class EdgeGrpcServer implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async check(call: ServerUnaryCall<unknown, unknown>): Promise<Record<string, unknown>> {
-    const supplied = call.metadata.get('x-request-id')[0];
-    const requestId =
-      typeof supplied === 'string' && /^[\w.:-]{1,128}$/.test(supplied)
-        ? supplied
-        : `grpc-${process.pid}-${(this.sequence += 1)}`;
+    const requestId = requestIdFrom(call.metadata.get('x-request-id')[0]);
     let request: EdgeRequest;
     try {
       request = fromCheckRequest(call.request);
