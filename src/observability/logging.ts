@@ -124,12 +124,12 @@ interface AccessFields {
 
 /**
  * The access lines of one event-loop turn, formatted and written together at its end. Formatted one at
- * a time, right after each response, a line cost a public route about 6 µs of its ~25 (a run of
- * `npm run bench`'s (a) with the log level at `warn` against `info`), four times what the same pino
- * call costs in a loop: each line ran pino's code and touched its data cold, between two requests'
- * work. Formatting the turn's lines back to back costs ~40 % less (docs/benchmark.md). A line waits for
- * the rest of its turn only, a few milliseconds at most; its `responseTime` is taken when the response
- * ends, as before, and the pending lines are written at exit like the batches.
+ * a time, right after each response, a line cost a public route ~4.7 µs of its ~22 (the log level at
+ * `warn` against `info`, in interleaved rounds), three to four times what the same pino call costs in a
+ * loop: each line ran pino's code and touched its data cold, between two requests' work. Formatted back
+ * to back, the turn's lines cost ~40 % less (docs/benchmark.md). A line waits for the rest of its turn
+ * only; its `responseTime` is taken when the response ends, as before, and the pending lines are
+ * written at exit like the batches.
  */
 export class TurnAccessLines<Fields extends object = AccessFields> {
   private loggers: FastifyBaseLogger[] = [];
