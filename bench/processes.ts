@@ -83,16 +83,17 @@ export class Server {
   }
 
   /**
-   * CPU seconds the process has used so far (utime + stime from /proc, USER_HZ = 100 on Linux). Sampled
-   * around a run, it shows whether the server had its core to itself: well under one core-second per
-   * second under full load means something else ran on that core.
+   * CPU seconds the process has used so far, in user space and in the kernel (utime and stime from /proc,
+   * USER_HZ = 100 on Linux). Sampled around a run, the sum shows whether the server had its core to
+   * itself (well under one core-second per second under full load means something else ran on that
+   * core), and the kernel's part what its system calls cost (reading requests, writing responses).
    */
-  cpuSeconds(): number | undefined {
+  cpuSeconds(): { user: number; system: number } | undefined {
     try {
       const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // Fields 14 and 15 of stat(5), counted from after the command name (which starts at field 3).
-      return (Number(fields[11]) + Number(fields[12])) / 100;
+      return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
     } catch {
       return undefined;
     }

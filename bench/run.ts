@@ -70,6 +70,8 @@ interface Phase {
   readonly warmup: LoadResult;
   /** Cores the server process used during the measured run (about 1.0 when it had CPU 0 to itself). */
   readonly serverCpu?: number;
+  /** The part of `serverCpu` spent in the kernel (the server's system calls). */
+  readonly serverSystemCpu?: number;
 }
 
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
@@ -398,7 +400,7 @@ async function main(): Promise<number> {
       `(c) GET /bench/scoped, ${count} requests, each with a token never seen before, in ${FRESH_PARTS} parts`,
     );
     const part = Math.ceil(count / FRESH_PARTS);
-    const freshRounds: { result: LoadResult; serverCpu?: number }[] = [];
+    const freshRounds: Round[] = [];
     const freshRatios: number[] = [];
     for (let round = 0; round < FRESH_PARTS; round += 1) {
       const tokens = freshTokens.slice(round * part, (round + 1) * part);
@@ -417,6 +419,7 @@ async function main(): Promise<number> {
       label: '(c) service: /bench/scoped, a new token each',
       warmup: freshWarmup,
       serverCpu: freshMedian.serverCpu,
+      serverSystemCpu: freshMedian.serverSystemCpu,
       result: {
         ...freshMedian.result,
         non2xx: freshRounds.reduce((total, round) => total + round.result.non2xx, 0),
@@ -540,8 +543,8 @@ async function measureDpop(
   const dpopWarmup = (await dpopRun(DPOP_WARMUP_PROOFS)).result;
   const bearerWarmup = (await bearerRun(DPOP_WARMUP_PROOFS)).result;
   const count = Math.round(Math.min(DPOP_MAX_PROOFS, Math.max(DPOP_WARMUP_PROOFS, dpopWarmup.rps * ROUND)));
-  const dpopParts: { result: LoadResult; serverCpu?: number }[] = [];
-  const bearerParts: { result: LoadResult; serverCpu?: number }[] = [];
+  const dpopParts: Round[] = [];
+  const bearerParts: Round[] = [];
   const ratios: number[] = [];
   for (let part = 0; part < DPOP_PARTS; part += 1) {
     const withProofs = await dpopRun(count);
@@ -556,6 +559,7 @@ async function measureDpop(
       label,
       warmup,
       serverCpu: median.serverCpu,
+      serverSystemCpu: median.serverSystemCpu,
       result: {
         ...median.result,
         non2xx: parts.reduce((total, part) => total + part.result.non2xx, 0),
@@ -620,7 +624,8 @@ interface Target {
 /** The median of the per-round ratios of two interleaved phases (by label prefix, e.g. '(b)'). */
 type RoundRatio = (numerator: string, denominator: string) => number | undefined;
 
-type Round = { result: LoadResult; serverCpu?: number };
+/** A measured run and the server's CPU shares meanwhile (see `sampled`). */
+type Round = { result: LoadResult; serverCpu?: number; serverSystemCpu?: number };
 
 /**
  * Warms each target up, then measures them in turn, ROUNDS times: the two sides of a ratio are measured
@@ -646,6 +651,7 @@ async function inTurns<T extends { readonly label: string; readonly server: Serv
       label: target.label,
       warmup: warmups[i],
       serverCpu: median.serverCpu,
+      serverSystemCpu: median.serverSystemCpu,
       result: { ...median.result, non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts') },
     };
   });
@@ -723,24 +729,22 @@ async function measure(
   server: Server,
   cpu: number | undefined,
   params: Omit<LoadParams, 'duration' | 'tokens'>,
-): Promise<{ warmup: LoadResult; result: LoadResult; serverCpu?: number }> {
+): Promise<{ warmup: LoadResult } & Round> {
   const warmup = await runLoad({ ...params, duration: WARMUP }, cpu);
   return { warmup, ...(await sampled(server, () => runLoad({ ...params, duration: MEASURE }, cpu))) };
 }
 
-/** Runs `load` and reports how many cores the server used meanwhile. */
-async function sampled(
-  server: Server,
-  load: () => Promise<LoadResult>,
-): Promise<{ result: LoadResult; serverCpu?: number }> {
+/** Runs `load` and reports how many cores the server used meanwhile, and how much of it in the kernel. */
+async function sampled(server: Server, load: () => Promise<LoadResult>): Promise<Round> {
   const before = server.cpuSeconds();
   const result = await load();
   const after = server.cpuSeconds();
-  const serverCpu =
-    before === undefined || after === undefined || result.seconds <= 0
-      ? undefined
-      : (after - before) / result.seconds;
-  return { result, serverCpu };
+  if (before === undefined || after === undefined || result.seconds <= 0) return { result };
+  return {
+    result,
+    serverCpu: (after.user + after.system - before.user - before.system) / result.seconds,
+    serverSystemCpu: (after.system - before.system) / result.seconds,
+  };
 }
 
 function report(
@@ -782,13 +786,16 @@ function report(
   const row = (cells: string[], widths: number[]) =>
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
 
-  const widths = [46, 9, 8, 8, 8, 10, 10, 11];
+  const widths = [46, 9, 8, 8, 8, 10, 10, 11, 9];
   lines.push(
-    row(['phase', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'srv CPU', 'load CPU', 'srv µs/req'], widths),
+    row(
+      ['phase', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'srv CPU', 'load CPU', 'srv µs/req', 'of it sys'],
+      widths,
+    ),
   );
   lines.push('-'.repeat(widths.reduce((sum, width) => sum + width + 2, -2)));
   const percent = (share: number | undefined) => (share === undefined ? 'n/a' : `${number(share * 100)}%`);
-  for (const { label, result, serverCpu } of phases) {
+  for (const { label, result, serverCpu, serverSystemCpu } of phases) {
     lines.push(
       row(
         [
@@ -800,6 +807,7 @@ function report(
           percent(serverCpu),
           percent(result.cpu),
           number(cpuPerRequest(result, serverCpu) * 1e6, 1),
+          number(cpuPerRequest(result, serverSystemCpu) * 1e6, 1),
         ],
         widths,
       ),
@@ -880,6 +888,10 @@ function report(
   lines.push(
     'srv/load CPU: share of one core the server / load generator used while measured; srv well below 100% ' +
       'means the server waited (on I/O, or on another process sharing its core): its numbers are then low',
+  );
+  lines.push(
+    "of it sys: the part of srv µs/req spent in the kernel, on the server's system calls (reading requests, " +
+      'writing responses and log batches)',
   );
   lines.push(
     run.pinned
