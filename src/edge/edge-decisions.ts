@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { LabelValues } from 'prom-client';
 import type { EdgeConfig } from '../config/edge-config';
 import { DECISION_SINK, type DecisionKind, type DecisionSink } from '../identity/decisions/decision-sink';
 import { HotCounter } from '../observability/hot-counter';
@@ -8,6 +9,7 @@ import type { EdgeDecision } from './edge-authorizer';
 import { EDGE_CONFIG } from './edge-config.token';
 
 type Label = 'decision' | 'mode' | 'reason';
+type Decision = 'allow' | 'deny' | 'would_deny';
 
 /** Which door a check came through: it is the `route` of the decision's audit row. */
 export type EdgeTransport = 'json' | 'http' | 'grpc';
@@ -21,11 +23,16 @@ export type EdgeTransport = 'json' | 'http' | 'grpc';
 @Injectable()
 export class EdgeDecisions {
   private readonly logger = new Logger('edge');
-  /** Series by `decision/reason`, counted as plain numbers and handed over at each scrape (see HotCounter). */
-  private readonly counts = new HotCounter<Label>();
-  private readonly labelsOf = (key: string) => {
-    const slash = key.indexOf('/');
-    return { decision: key.slice(0, slash), mode: this.config.mode, reason: key.slice(slash + 1) };
+  /** One counter per outcome, its series by reason, counted as plain numbers (see HotCounter). */
+  private readonly counts: Record<Decision, HotCounter<Label>> = {
+    allow: new HotCounter(),
+    deny: new HotCounter(),
+    would_deny: new HotCounter(),
+  };
+  private readonly labelsOf: Record<Decision, (reason: string) => LabelValues<Label>> = {
+    allow: (reason) => ({ decision: 'allow', mode: this.config.mode, reason }),
+    deny: (reason) => ({ decision: 'deny', mode: this.config.mode, reason }),
+    would_deny: (reason) => ({ decision: 'would_deny', mode: this.config.mode, reason }),
   };
   private readonly routes: Record<EdgeTransport, string>;
 
@@ -38,7 +45,7 @@ export class EdgeDecisions {
       'alphaswarm_tenant_router_authz_decisions_total',
       'Edge authorization decisions by outcome, auth mode and reason',
       ['decision', 'mode', 'reason'],
-      [this.counts],
+      Object.values(this.counts),
     );
     this.routes = {
       json: '/ext_authz/v3/check',
@@ -77,8 +84,8 @@ export class EdgeDecisions {
     this.audit('deny', decision.reason, decision, request, transport, requestId);
   }
 
-  private count(decision: 'allow' | 'deny' | 'would_deny', reason: string): void {
-    this.counts.series(`${decision}/${reason}`, this.labelsOf).count += 1;
+  private count(decision: Decision, reason: string): void {
+    this.counts[decision].series(reason, this.labelsOf[decision]).count += 1;
   }
 
   private audit(
