@@ -21,9 +21,10 @@ import { logDestination, TurnAccessLines } from '../../src/observability/logging
  * cheapest way the named libraries allow — six global guards (the service has six: authentication,
  * DPoP, M2M-only, scope, step-up, organization), each reading its route metadata once per handler and
  * letting a public route through, and one pino line per request with its id, route template, status
- * and time, written by Fastify's request logging (its per-request child logger) to the service's batched
- * stdout writer. No request id header, no counters, no audit hook, Fastify's own counter ids instead of
- * UUIDs: every saving is on the floor's side, so (x)/(z) is a ceiling for (a)/(z), whatever the service does.
+ * and time, written by Fastify's request logging (its per-request child logger), formatted at the end
+ * of the event-loop turn as the service's are, to the service's batched stdout writer. No request id
+ * header, no counters, no audit hook, Fastify's own bare counter ids: every saving is on the floor's
+ * side, so (x)/(z) is a ceiling for (a)/(z), whatever the service does.
  */
 const PUBLIC_ROUTE = 'floor:public';
 const GUARDS = 6;
