@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { JOB_QUEUE, type JobQueue } from '../src/jobs/job-queue';
 import { eventually, startTestApp, type TestApp } from './support/app';
+import { REDIS } from './support/services';
+import { TcpProxy } from './support/tcp-proxy';
 
 const queueOf = (t: TestApp) => t.app.get<JobQueue>(JOB_QUEUE);
 
@@ -115,4 +117,39 @@ describe('jobs on Redis (Bull), shared by instances', () => {
     await queueOf(b).enqueue('test.flaky', {});
     await eventually(async () => calls === 2, 10_000);
   });
+});
+
+describe('jobs on Redis (Bull): shutdown', () => {
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    proxy = await TcpProxy.start(REDIS);
+  });
+  afterAll(() => proxy.down());
+
+  // Bull names the worker's connection in the background once it starts taking jobs; a close that
+  // overtook that step left a rejection nobody handled (which fails whatever runs next, and ends a
+  // Node process) or a connection opened after the close, which kept the process from exiting.
+  it.each([0, 50, 150, 400])(
+    'closes every Redis connection of an instance stopped while its worker is still starting (Redis answering after %i ms)',
+    async (delayMs) => {
+      const rejections: unknown[] = [];
+      const onRejection = (reason: unknown): void => void rejections.push(reason);
+      process.on('unhandledRejection', onRejection);
+      try {
+        proxy.connectDelayMs = delayMs;
+        const t = await startTestApp({
+          REDIS_URL: proxy.url,
+          ALPHASWARM_JOBS_QUEUE_PREFIX: `alphaswarm-test-${randomUUID()}`,
+        });
+        queueOf(t).register('test.noop', async () => undefined);
+        await t.close();
+        await eventually(async () => proxy.openConnections === 0, 3000);
+        await new Promise((resolve) => setTimeout(resolve, delayMs + 100)); // a late connection shows up by now
+        expect(proxy.openConnections).toBe(0);
+        expect(rejections).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onRejection);
+      }
+    },
+  );
 });

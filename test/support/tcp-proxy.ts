@@ -7,6 +7,9 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  private readonly clients = new Set<Socket>();
+  /** Holds each new connection this long before relaying it: a service that is slow to answer. */
+  connectDelayMs = 0;
 
   private constructor(
     readonly port: number,
@@ -30,25 +33,39 @@ export class TcpProxy {
 
   async up(): Promise<void> {
     const server = createServer((client) => {
-      const upstream = connect(this.target);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      this.clients.add(client);
+      client.on('close', () => this.clients.delete(client));
+      const relay = (): void => {
+        if (client.destroyed) return;
+        const upstream = connect(this.target);
+        for (const socket of [client, upstream]) {
+          this.sockets.add(socket);
+          socket.on('close', () => this.sockets.delete(socket));
+          socket.on('error', () => socket.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+      };
+      // Until relayed, the client's bytes wait in its socket (no reader yet).
+      client.on('error', () => client.destroy());
+      if (this.connectDelayMs > 0) setTimeout(relay, this.connectDelayMs);
+      else relay();
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
     this.server = server;
+  }
+
+  /** Connections from clients still open, relayed or waiting to be. */
+  get openConnections(): number {
+    return this.clients.size;
   }
 
   /** Refuses new connections and drops every open one. */
   async down(): Promise<void> {
     const server = this.server;
     this.server = null;
-    for (const socket of this.sockets) socket.destroy();
+    for (const socket of [...this.sockets, ...this.clients]) socket.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
