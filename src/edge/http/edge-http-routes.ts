@@ -88,7 +88,7 @@ export class EdgeHttpRoutes implements OnModuleInit {
       this.sendDeny(reply, decision, requestId);
       return;
     }
-    const decision = await this.authorizer.decide(check);
+    const decision = await this.authorizer.decide(check, request.raw.socket);
     this.decisions.record(decision, check, 'json', requestId);
     if (!decision.allowed) {
       this.sendDeny(reply, decision, requestId);
@@ -111,7 +111,7 @@ export class EdgeHttpRoutes implements OnModuleInit {
     const prefix = this.config.httpPathPrefix;
     const path = request.url.length > prefix.length ? request.url.slice(prefix.length) : '/';
     const check = fromRawHeaders(request.raw.rawHeaders, request.method, path, request.ip);
-    const decision = await this.authorizer.decide(check);
+    const decision = await this.authorizer.decide(check, request.raw.socket);
     this.decisions.record(decision, check, 'http', requestId);
     if (!decision.allowed) {
       this.sendDeny(reply, decision, requestId);
