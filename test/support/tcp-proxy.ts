@@ -6,8 +6,10 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  */
 export class TcpProxy {
   private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  /** Connections from clients, relayed or waiting to be. */
   private readonly clients = new Set<Socket>();
+  /** Their connections to the target. */
+  private readonly upstreams = new Set<Socket>();
   /** Holds each new connection this long before relaying it: a service that is slow to answer. */
   connectDelayMs = 0;
 
@@ -35,20 +37,18 @@ export class TcpProxy {
     const server = createServer((client) => {
       this.clients.add(client);
       client.on('close', () => this.clients.delete(client));
+      client.on('error', () => client.destroy());
+      // Until relayed, the client's bytes wait in its socket (no reader yet).
       const relay = (): void => {
         if (client.destroyed) return;
         const upstream = connect(this.target);
-        for (const socket of [client, upstream]) {
-          this.sockets.add(socket);
-          socket.on('close', () => this.sockets.delete(socket));
-          socket.on('error', () => socket.destroy());
-        }
+        this.upstreams.add(upstream);
+        upstream.on('close', () => this.upstreams.delete(upstream));
+        upstream.on('error', () => upstream.destroy());
         client.pipe(upstream).pipe(client);
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
       };
-      // Until relayed, the client's bytes wait in its socket (no reader yet).
-      client.on('error', () => client.destroy());
       if (this.connectDelayMs > 0) setTimeout(relay, this.connectDelayMs);
       else relay();
     });
@@ -56,7 +56,7 @@ export class TcpProxy {
     this.server = server;
   }
 
-  /** Connections from clients still open, relayed or waiting to be. */
+  /** Connections from clients still open. */
   get openConnections(): number {
     return this.clients.size;
   }
@@ -65,7 +65,7 @@ export class TcpProxy {
   async down(): Promise<void> {
     const server = this.server;
     this.server = null;
-    for (const socket of [...this.sockets, ...this.clients]) socket.destroy();
+    for (const socket of [...this.clients, ...this.upstreams]) socket.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
