@@ -25,6 +25,18 @@ export interface TestApp {
  * the real Redis, on a free port. `env` is laid over a test baseline; `extra` mounts fixture modules.
  */
 export async function startTestApp(env: Record<string, string> = {}, extra: Type[] = []): Promise<TestApp> {
+  // A port is free when picked and taken about a second later, after the boot: another suite picking
+  // the same one in between (rare, seen once in CI) fails this boot with EADDRINUSE. Another port then.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await bootOnFreePort(env, extra);
+    } catch (error) {
+      if (attempt >= 3 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    }
+  }
+}
+
+async function bootOnFreePort(env: Record<string, string>, extra: Type[]): Promise<TestApp> {
   const port = await freePort();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -35,6 +47,7 @@ export async function startTestApp(env: Record<string, string> = {}, extra: Type
     ...env,
   });
   const database = await openDatabase(config, SCHEMA);
+  // On a failed listen, startApp closes the app, and with it the database.
   const app = await startApp(config, database, extra);
   const url = `http://127.0.0.1:${config.http.port}`;
   return {
