@@ -55,11 +55,13 @@ export class EdgeHttpRoutes implements OnModuleInit {
     void fastify.register((scope: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
       // In this scope only: every body arrives as bytes, whatever its content type (or none).
       scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser(
-        '*',
-        { parseAs: 'buffer', bodyLimit: MAX_CHECK_BODY },
-        (_request, body, next) => next(null, body),
-      );
+      const asBytes = { parseAs: 'buffer', bodyLimit: MAX_CHECK_BODY } as const;
+      const keepBytes = (_request: FastifyRequest, body: Buffer, next: (error: null, body: Buffer) => void) =>
+        next(null, body);
+      // The JSON form's own type is named as well, though `*` would take it: Fastify remembers the parser
+      // it found for a named type, where for `*` it parses the content-type header again on every request.
+      scope.addContentTypeParser('application/json', asBytes, keepBytes);
+      scope.addContentTypeParser('*', asBytes, keepBytes);
       scope.setErrorHandler((error: { statusCode?: number }, request, reply) => {
         // The framework refusing the request (an oversized or unreadable body) is a bad check; anything
         // else failed inside. Either is a counted deny, never an allow and never a 500.
@@ -75,7 +77,8 @@ export class EdgeHttpRoutes implements OnModuleInit {
     });
   }
 
-  private async checkJson(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /** Not `async`: a check decided at once (a token verified before) is answered in the same turn. */
+  private checkJson(request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     const requestId = String(request.id);
     let check: EdgeRequest;
     try {
@@ -86,9 +89,22 @@ export class EdgeHttpRoutes implements OnModuleInit {
       const decision = invalidCheckRequest();
       this.decisions.record(decision, undefined, 'json', requestId);
       this.sendDeny(reply, decision, requestId);
-      return;
+      return undefined;
     }
-    const decision = await this.authorizer.decide(check, request.raw.socket);
+    const decision = this.authorizer.decide(check, request.raw.socket);
+    if (decision instanceof Promise) {
+      return decision.then((decided) => this.answerJson(reply, decided, check, requestId));
+    }
+    this.answerJson(reply, decision, check, requestId);
+    return undefined;
+  }
+
+  private answerJson(
+    reply: FastifyReply,
+    decision: EdgeDecision,
+    check: EdgeRequest,
+    requestId: string,
+  ): void {
     this.decisions.record(decision, check, 'json', requestId);
     if (!decision.allowed) {
       this.sendDeny(reply, decision, requestId);
@@ -106,12 +122,26 @@ export class EdgeHttpRoutes implements OnModuleInit {
       });
   }
 
-  private async checkForwarded(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /** Not `async`, for the same reason as `checkJson`. */
+  private checkForwarded(request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     const requestId = String(request.id);
     const prefix = this.config.httpPathPrefix;
     const path = request.url.length > prefix.length ? request.url.slice(prefix.length) : '/';
     const check = fromRawHeaders(request.raw.rawHeaders, request.method, path, request.ip);
-    const decision = await this.authorizer.decide(check, request.raw.socket);
+    const decision = this.authorizer.decide(check, request.raw.socket);
+    if (decision instanceof Promise) {
+      return decision.then((decided) => this.answerForwarded(reply, decided, check, requestId));
+    }
+    this.answerForwarded(reply, decision, check, requestId);
+    return undefined;
+  }
+
+  private answerForwarded(
+    reply: FastifyReply,
+    decision: EdgeDecision,
+    check: EdgeRequest,
+    requestId: string,
+  ): void {
     this.decisions.record(decision, check, 'http', requestId);
     if (!decision.allowed) {
       this.sendDeny(reply, decision, requestId);
