@@ -91,12 +91,9 @@ export class EdgeHttpRoutes implements OnModuleInit {
       this.sendDeny(reply, decision, requestId);
       return undefined;
     }
-    const decision = this.authorizer.decide(check, request.raw.socket);
-    if (decision instanceof Promise) {
-      return decision.then((decided) => this.answerJson(reply, decided, check, requestId));
-    }
-    this.answerJson(reply, decision, check, requestId);
-    return undefined;
+    return whenDecided(this.authorizer.decide(check, request.raw.socket), (decision) =>
+      this.answerJson(reply, decision, check, requestId),
+    );
   }
 
   private answerJson(
@@ -128,12 +125,9 @@ export class EdgeHttpRoutes implements OnModuleInit {
     const prefix = this.config.httpPathPrefix;
     const path = request.url.length > prefix.length ? request.url.slice(prefix.length) : '/';
     const check = fromRawHeaders(request.raw.rawHeaders, request.method, path, request.ip);
-    const decision = this.authorizer.decide(check, request.raw.socket);
-    if (decision instanceof Promise) {
-      return decision.then((decided) => this.answerForwarded(reply, decided, check, requestId));
-    }
-    this.answerForwarded(reply, decision, check, requestId);
-    return undefined;
+    return whenDecided(this.authorizer.decide(check, request.raw.socket), (decision) =>
+      this.answerForwarded(reply, decision, check, requestId),
+    );
   }
 
   private answerForwarded(
@@ -173,6 +167,19 @@ export class EdgeHttpRoutes implements OnModuleInit {
       .type('application/json; charset=utf-8')
       .send(denyBody(decision, requestId));
   }
+}
+
+/**
+ * Answers with the decision in the same turn when it was made at once (a token verified before), after
+ * it otherwise; the promise, when there is one, is the route handler's, so Fastify sees its failure.
+ */
+function whenDecided(
+  decision: EdgeDecision | Promise<EdgeDecision>,
+  answer: (decision: EdgeDecision) => void,
+): Promise<void> | undefined {
+  if (decision instanceof Promise) return decision.then(answer);
+  answer(decision);
+  return undefined;
 }
 
 /** The JSON body of a deny, in the service's error shape (docs/errors.md). */
