@@ -16,6 +16,7 @@ import {
   TOKEN_REVOCATIONS,
   type TokenRevocations,
 } from '../identity/cache/token-revocations';
+import { ConnectionTokenMemos } from '../identity/cache/connection-token-memos';
 import type { Principal } from '../identity/principal';
 import { CbaVerifier } from './cba/cba-verifier';
 import { CellsRegistry } from './cells/cells-registry';
@@ -44,12 +45,6 @@ export const IDENTITY_HEADERS = [
 /** A header value the edge may set: visible ASCII and spaces, nothing that could split a header. */
 const HEADER_VALUE = /^[\x20-\x7e]{1,1024}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
-/** The last token verified on one connection, and the key-set generation it was verified under. */
-interface ConnectionMemo {
-  token: string;
-  principal: Principal;
-  generation: number;
-}
 
 const VERIFIED_CACHE_MAX = 10_000;
 
@@ -94,7 +89,7 @@ export class EdgeAuthorizer implements OnApplicationBootstrap, OnApplicationShut
    * sends a client's token again and again; comparing it with the connection's last one costs a few
    * nanoseconds, where the LRU hashes the whole (~1 KB, newly parsed) string on each lookup: ~1.2 µs.
    */
-  private readonly lastOnConnection = new WeakMap<object, ConnectionMemo>();
+  private readonly lastOnConnection = new ConnectionTokenMemos();
   /** Bumped when the key set changes: every connection's memo lapses with the LRU's entries. */
   private generation = 0;
 
@@ -185,11 +180,13 @@ export class EdgeAuthorizer implements OnApplicationBootstrap, OnApplicationShut
    * the LRU, so its next check is the comparison.
    */
   private remembered(token: string, connection: object | undefined): Principal | undefined {
-    const memo = connection === undefined ? undefined : this.lastOnConnection.get(connection);
-    const onConnection = memo !== undefined && memo.generation === this.generation && memo.token === token;
-    const principal = onConnection ? memo.principal : this.verified.get(token);
+    const onConnection =
+      connection === undefined ? undefined : this.lastOnConnection.find(connection, token, this.generation);
+    const principal = onConnection ?? this.verified.get(token);
     if (principal === undefined || (principal.expiresAt ?? 0) <= Date.now() / 1000) return undefined;
-    if (connection !== undefined && !onConnection) this.remember(connection, memo, token, principal);
+    if (connection !== undefined && onConnection === undefined) {
+      this.lastOnConnection.note(connection, token, principal, this.generation);
+    }
     return principal;
   }
 
@@ -200,9 +197,7 @@ export class EdgeAuthorizer implements OnApplicationBootstrap, OnApplicationShut
     // A key set that changed during the verification may have dropped the key it used: not kept.
     if (generation === this.generation) {
       this.verified.set(token, principal);
-      if (connection !== undefined) {
-        this.remember(connection, this.lastOnConnection.get(connection), token, principal);
-      }
+      if (connection !== undefined) this.lastOnConnection.note(connection, token, principal, this.generation);
     }
     return principal;
   }
@@ -215,22 +210,6 @@ export class EdgeAuthorizer implements OnApplicationBootstrap, OnApplicationShut
   private unrevoked(principal: Principal): Principal {
     if (this.revocations.isRevoked(principal)) throw new AuthError('token_revoked');
     return principal;
-  }
-
-  /** Rewritten in place when the connection's token changes: no allocation per check. */
-  private remember(
-    connection: object,
-    memo: ConnectionMemo | undefined,
-    token: string,
-    principal: Principal,
-  ): void {
-    if (memo === undefined) {
-      this.lastOnConnection.set(connection, { token, principal, generation: this.generation });
-      return;
-    }
-    memo.token = token;
-    memo.principal = principal;
-    memo.generation = this.generation;
   }
 
   /** Places the caller on a cell; synchronous unless a CBA is presented (its keys may need a fetch). */

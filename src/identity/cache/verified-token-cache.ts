@@ -6,16 +6,10 @@ import { HotCounter, type HotSeries } from '../../observability/hot-counter';
 import { MetricsService } from '../../observability/metrics.service';
 import { JwksKeyStore } from '../jwt/jwks-key-store';
 import type { Principal } from '../principal';
+import { ConnectionTokenMemos } from './connection-token-memos';
 
 /** At most this many verified tokens are remembered (about 1 KiB each: ~10 MiB at the cap). */
 export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
-
-/** Rewritten in place when the connection's token changes: no allocation per request behind a proxy. */
-interface ConnectionMemo {
-  token: string;
-  principal: Principal;
-  generation: number;
-}
 
 /** The cache key of a token: its SHA-256, so the cache holds no bearer token and keys stay small. */
 function keyOf(token: string): string {
@@ -38,7 +32,7 @@ function keyOf(token: string): string {
 export class VerifiedTokenCache {
   private readonly entries = new LRUCache<string, Principal>({ max: VERIFIED_TOKEN_CACHE_ENTRIES });
   /** Per connection, the last token verified on it; lapses when `generation` moves on. */
-  private readonly lastOnConnection = new WeakMap<object, ConnectionMemo>();
+  private readonly lastOnConnection = new ConnectionTokenMemos();
   /** Bumped whenever remembered tokens must be verified again (key set change, revocation). */
   private generation = 0;
   /**
@@ -73,12 +67,10 @@ export class VerifiedTokenCache {
    * token again and again, and comparing strings costs a tenth of hashing one.
    */
   find(token: string, connection: object | null | undefined): Principal | undefined {
-    const last = connection ? this.lastOnConnection.get(connection) : undefined;
-    if (last !== undefined && last.generation === this.generation && last.token === token) {
-      if (this.isCurrent(last.principal)) {
-        this.hits.count += 1;
-        return last.principal;
-      }
+    const last = connection ? this.lastOnConnection.find(connection, token, this.generation) : undefined;
+    if (last !== undefined && this.isCurrent(last)) {
+      this.hits.count += 1;
+      return last;
     }
     const id = keyOf(token);
     const principal = this.entries.get(id);
@@ -92,7 +84,7 @@ export class VerifiedTokenCache {
     }
     this.hits.count += 1;
     // Without a socket (an injected request) there is no connection to remember it for.
-    if (connection) this.noteOnConnection(connection, last, token, principal);
+    if (connection) this.lastOnConnection.note(connection, token, principal, this.generation);
     return principal;
   }
 
@@ -112,23 +104,7 @@ export class VerifiedTokenCache {
     if (remaining <= 0) return;
     const id = token === this.lastMissToken ? this.lastMissId : keyOf(token);
     this.entries.set(id, principal, { ttl: remaining });
-    if (connection)
-      this.noteOnConnection(connection, this.lastOnConnection.get(connection), token, principal);
-  }
-
-  private noteOnConnection(
-    connection: object,
-    last: ConnectionMemo | undefined,
-    token: string,
-    principal: Principal,
-  ): void {
-    if (last === undefined) {
-      this.lastOnConnection.set(connection, { token, principal, generation: this.generation });
-      return;
-    }
-    last.token = token;
-    last.principal = principal;
-    last.generation = this.generation;
+    if (connection) this.lastOnConnection.note(connection, token, principal, this.generation);
   }
 
   /** Empties the cache: every token is verified again (the issuer's key set changed). */
