@@ -159,6 +159,24 @@ async function main(): Promise<number> {
       running,
     );
 
+    // (w) The floor again, served by a process that also runs the whole service (idle on its own port):
+    // as high as (a)/(z) can go once the request path shares a process with everything the service is.
+    const floorInServicePort = await freePort();
+    const floorInService = Server.start(
+      'the floor in the service (bench/floor-in-service/server.ts)',
+      'floor-in-service/server.js',
+      {
+        ...serviceEnv(await freePort(), issuer.url),
+        ...edgeEnv(issuer.url, await freePort()),
+        FLOOR_PORT: String(floorInServicePort),
+      },
+      serverCpu,
+    );
+    running.add(floorInService);
+    const floorInServiceBase = `http://127.0.0.1:${floorInServicePort}`;
+    await floorInService.waitFor(`${floorInServiceBase}/bench/public`);
+    log(`floor in the service ready on ${floorInServiceBase} (pid ${floorInService.pid})`);
+
     // (r) The same service, booted after REVOKED_SUBJECTS revocations were stored: it holds them all in
     // memory and asks that map on every request. The first service booted before them and never heard
     // of them (they were written to the table, not broadcast), so (r)/(b) is the price of the map.
@@ -215,7 +233,7 @@ async function main(): Promise<number> {
     const resolve = await seedBrokerCredential(base, issuer);
 
     log(
-      `(a), (i), (b), (h), (e), (r), (o), (s), (n), (v), (u), (j), (k), (d), (z), (x) and (y) in ${ROUNDS} rounds of ${ROUND} s each`,
+      `(a), (i), (b), (h), (e), (r), (o), (s), (n), (v), (u), (j), (k), (d), (z), (x), (w) and (y) in ${ROUNDS} rounds of ${ROUND} s each`,
     );
     const rotation = await interleaved(loadCpu, [
       { label: '(a) service: /bench/public, no token', url: `${base}/bench/public`, server: service },
@@ -343,6 +361,11 @@ async function main(): Promise<number> {
         url: `${floorBase}/bench/public`,
         server: floor,
       },
+      {
+        label: "(w) floor, in the service's process",
+        url: `${floorInServiceBase}/bench/public`,
+        server: floorInService,
+      },
       // (y) The bare app's POST with (o)'s body: (y)/(z) is the framework's own price for a body, the
       // ceiling of (o)/(b), and so of (n)/(b) and (j)/(b), whatever the service does.
       {
@@ -355,6 +378,9 @@ async function main(): Promise<number> {
       },
     ]);
     phases.push(...rotation.phases);
+    // Idle or not, a second service process on the server's core has no place in the phases after the rounds.
+    await floorInService.stop();
+    running.delete(floorInService);
 
     // (l) The edge check over gRPC against (m) a do-nothing Authorization server on the same stack (the
     // ceiling), in alternating rounds; the load is a grpc-js client loop in the load process.
@@ -829,6 +855,14 @@ function report(
     // service adds beyond it is (a)/(x), and (x)/(z) is as high as (a)/(z) can go.
     ['(x)/(z)  design floor vs bare NestJS + Fastify', roundRatio('(x)', '(z)') ?? Number.NaN, undefined],
     ['(a)/(x)  public route vs the design floor', roundRatio('(a)', '(x)') ?? Number.NaN, undefined],
+    // The same floor in a process that also runs the service: (w)/(z) bounds (a)/(z) on this machine, and
+    // (a)/(w) is the service's own request path beyond the floor, the process's weight taken out.
+    [
+      "(w)/(z)  the floor in the service's process vs bare",
+      roundRatio('(w)', '(z)') ?? Number.NaN,
+      undefined,
+    ],
+    ['(a)/(w)  public route vs the floor in its process', roundRatio('(a)', '(w)') ?? Number.NaN, undefined],
     ['(b)/(a)  reused token vs public', roundRatio('(b)', '(a)') ?? b.rps / a.rps, 0.9],
     ['(b)/(i)  reused token vs public, same header', roundRatio('(b)', '(i)') ?? b.rps / i.rps, undefined],
     ['(h)/(a)  two tokens taking turns vs public', roundRatio('(h)', '(a)') ?? h.rps / a.rps, undefined],

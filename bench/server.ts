@@ -9,7 +9,7 @@ import { BenchModule } from './bench.module';
  * The service under test, exactly as `main.ts` boots it (same config, database, bootstrap), plus the
  * bench routes. The orchestrator (run.ts) starts it as its own process and pins it to one CPU.
  */
-async function main(): Promise<void> {
+export async function startBenchService(): Promise<void> {
   const config = loadConfig(process.env);
   const database = await openDatabase(config, SCHEMA);
   await startApp(config, database, [BenchModule]).catch(async (error: unknown) => {
@@ -18,8 +18,10 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
-  // One line on stderr, which the orchestrator shows when the service fails to start.
-  process.stderr.write(`bench server: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  startBenchService().catch((error: unknown) => {
+    // One line on stderr, which the orchestrator shows when the service fails to start.
+    process.stderr.write(`bench server: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -89,9 +89,8 @@ class OneLinePerRequest extends LogController {
   }
 }
 
-async function main(): Promise<void> {
-  const port = Number.parseInt(process.env.FLOOR_PORT ?? '', 10);
-  if (!Number.isInteger(port) || port <= 0) throw new Error('FLOOR_PORT is required');
+/** Starts the floor app on `port` (127.0.0.1), in this process: its own, or the service's (bench/floor-in-service). */
+export async function startFloor(port: number): Promise<void> {
   const adapter = new FastifyAdapter({
     loggerInstance: pino({ level: 'info' }, logDestination()),
     logController: new OneLinePerRequest(),
@@ -104,7 +103,18 @@ async function main(): Promise<void> {
   await app.listen({ port, host: '127.0.0.1' });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`floor server: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+/** FLOOR_PORT as a port number; throws naming the variable otherwise. */
+export function floorPort(): number {
+  const port = Number.parseInt(process.env.FLOOR_PORT ?? '', 10);
+  if (!Number.isInteger(port) || port <= 0) throw new Error('FLOOR_PORT is required');
+  return port;
+}
+
+if (require.main === module) {
+  Promise.resolve()
+    .then(() => startFloor(floorPort()))
+    .catch((error: unknown) => {
+      process.stderr.write(`floor server: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    });
+}
