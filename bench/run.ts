@@ -916,7 +916,7 @@ function report(
   }
   lines.push('');
   lines.push(
-    `JWKS fetches by the services during the run: ${run.serviceJwksFetches} (expected 4: the service's API and edge key stores, and the API key stores of (r)'s and (v)'s services)`,
+    `JWKS fetches by the services during the run: ${run.serviceJwksFetches} (expected 6: the API and edge key stores of the service and of (w)'s process, and the API key stores of (r)'s and (v)'s services)`,
   );
   lines.push(
     `DPoP replay entries in Redis right after (p): ${number(run.dpopReplayKeys)} ` +
