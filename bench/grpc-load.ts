@@ -1,5 +1,6 @@
 import { credentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import { authorizationService } from '../src/edge/grpc/edge-grpc-server';
+import { keepAwake } from './keep-awake';
 import type { LoadResult } from './load';
 
 /** What the orchestrator sends on stdin (JSON): one gRPC `Check` load run. */
@@ -57,11 +58,13 @@ async function main(): Promise<void> {
   await once();
   latencies.length = 0;
   for (const key of Object.keys(statuses)) delete statuses[key];
+  const sleepAgain = keepAwake();
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: params.concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuUsed = process.cpuUsage(cpuBefore);
+  sleepAgain();
   client.close();
   latencies.sort((a, b) => a - b);
   const percentile = (p: number) =>

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import autocannon from 'autocannon';
+import { keepAwake } from './keep-awake';
 
 /** What the orchestrator sends on stdin (JSON): one autocannon run. */
 export interface LoadParams {
@@ -19,6 +20,13 @@ export interface LoadParams {
   readonly dpop?: { readonly token: string; readonly proofs: readonly string[] };
   /** With `headers`: exactly this many requests, by the same client loop as `tokens` and `dpop`. */
   readonly requests?: number;
+  /**
+   * The generator sleeps between responses instead of polling (keep-awake.ts): for phases whose requests
+   * wait on Postgres, which runs unpinned and needs the generator's core too. Polling there took it
+   * from Postgres (the audited MCP invoke route's server fell from 93 % busy to 74 %), and polling
+   * under SCHED_IDLE starved the generator instead (72 % of its core).
+   */
+  readonly sleeps?: boolean;
 }
 
 /** What this process prints on stdout (JSON, one line). */
@@ -46,6 +54,15 @@ export interface LoadResult {
  */
 async function main(): Promise<void> {
   const params = JSON.parse(await readStdin()) as LoadParams;
+  const sleepAgain = keepAwake();
+  try {
+    process.stdout.write(`${JSON.stringify(await load(params))}\n`);
+  } finally {
+    sleepAgain();
+  }
+}
+
+async function load(params: LoadParams): Promise<LoadResult> {
   const options: autocannon.Options = {
     url: params.url,
     connections: params.connections,
@@ -55,10 +72,7 @@ async function main(): Promise<void> {
   };
   const perRequest = perRequestHeaders(params);
   if (perRequest) {
-    process.stdout.write(
-      `${JSON.stringify(await eachRequestOnce(params.url, params.connections, perRequest.count, perRequest.headersOf))}\n`,
-    );
-    return;
+    return eachRequestOnce(params.url, params.connections, perRequest.count, perRequest.headersOf);
   }
   options.duration = params.duration ?? 10;
   if (params.alternateHeaders) {
@@ -76,7 +90,7 @@ async function main(): Promise<void> {
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
     statuses[code] = stat.count ?? 0;
   }
-  const output: LoadResult = {
+  return {
     rps: result.duration > 0 ? result.requests.total / result.duration : 0,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -89,7 +103,6 @@ async function main(): Promise<void> {
     cpu: result.duration > 0 ? (cpuUsed.user + cpuUsed.system) / 1e6 / result.duration : 0,
     tokensShort: 0,
   };
-  process.stdout.write(`${JSON.stringify(output)}\n`);
 }
 
 /** The headers of request `i` of a counted run (`tokens`, `dpop` or `requests`), or undefined for a timed one. */

@@ -16,6 +16,13 @@ export function canPin(): boolean {
   return spawnSync('taskset', ['-c', '1', 'true'], { stdio: 'ignore' }).status === 0;
 }
 
+/** Whether `chrt` can run a process under SCHED_IDLE here (util-linux; Linux only). */
+let idlePolicy: boolean | undefined;
+function canPollIdle(): boolean {
+  idlePolicy ??= spawnSync('chrt', ['--idle', '0', 'true'], { stdio: 'ignore' }).status === 0;
+  return idlePolicy;
+}
+
 /** `node <dist/bench/script>`, behind `taskset -c <cpu>` when pinning (taskset execs: same pid). */
 function nodeCommand(script: string, cpu: number | undefined): [string, string[]] {
   const path = join(__dirname, script);
@@ -115,17 +122,31 @@ export class Server {
 
 /** Runs one autocannon run in its own process (load.js) and returns what it measured. */
 export function runLoad(params: LoadParams, cpu: number | undefined): Promise<LoadResult> {
-  return runLoadScript('load.js', params, cpu);
+  return runLoadScript('load.js', params, cpu, params.sleeps !== true);
 }
 
 /** Runs one gRPC Check load run in its own process (grpc-load.js). */
 export function runGrpcLoad(params: GrpcLoadParams, cpu: number | undefined): Promise<LoadResult> {
-  return runLoadScript('grpc-load.js', params, cpu);
+  return runLoadScript('grpc-load.js', params, cpu, true);
 }
 
-function runLoadScript(script: string, params: unknown, cpu: number | undefined): Promise<LoadResult> {
+function runLoadScript(
+  script: string,
+  params: unknown,
+  cpu: number | undefined,
+  mayPoll: boolean,
+): Promise<LoadResult> {
   const [command, args] = nodeCommand(script, cpu);
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // Pinned to its own core, the generator polls instead of sleeping while it measures (keep-awake.ts),
+  // under SCHED_IDLE: Redis, which runs unpinned, still finds that core free whenever it wakes, and
+  // takes it at once, as it would from a generator that slept.
+  const polling = mayPoll && cpu !== undefined && canPollIdle();
+  const child = polling
+    ? spawn('chrt', ['--idle', '0', command, ...args], {
+        env: { ...process.env, BENCH_LOAD_SPIN: '1' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+    : spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

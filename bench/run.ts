@@ -211,8 +211,6 @@ async function main(): Promise<number> {
 
     const token = await issuer.token();
     const bearer = { authorization: `Bearer ${token}` };
-    const timed = (url: string, headers?: Record<string, string>) =>
-      measure(service, loadCpu, { url, connections: CONNECTIONS, headers });
 
     // (a), (i), (b), (h), (e) and (d) take turns in short rounds: a slow spell of the machine (another process, a
     // GC) then hits rounds, not phases, and each ratio is the median of its per-round ratios, taken from
@@ -290,6 +288,7 @@ async function main(): Promise<number> {
         }),
         headers: agentBearer,
         server: service,
+        sleeps: true,
       },
       {
         label: '(n) MCP invoke route, plain HTTP',
@@ -298,9 +297,11 @@ async function main(): Promise<number> {
         body: '{}',
         headers: agentBearer,
         server: service,
+        sleeps: true,
       },
       // (v) (n) on the service with auditing off: (n)/(v) is the price of the ledger row each invocation
       // appends (the service's share; Postgres's runs beside it), (v)/(b) what the invocation costs without it.
+      // Its generator sleeps as (n)'s does, so that (n)/(v) compares like with like.
       {
         label: '(v) (n) with ALPHASWARM_AUTH_AUDIT_ENABLED=false',
         url: `${quietBase}/mcp/data/tools/identity.whoami/invoke`,
@@ -308,6 +309,7 @@ async function main(): Promise<number> {
         body: '{}',
         headers: quietAgentBearer,
         server: quiet,
+        sleeps: true,
       },
       // (u) The credential resolver, as the trading service calls it: an M2M token, one broker credential,
       // its data key in the cache after the first request (so no request touches the key-encryption
@@ -320,6 +322,7 @@ async function main(): Promise<number> {
         body: resolve.body,
         headers: resolve.headers,
         server: service,
+        sleeps: true,
       },
       // (j), (k) The edge check (docs/edge.md) with (b)'s token: the runbook's JSON form (a POST whose
       // body is Envoy's CheckRequest) and Envoy's HTTP service mode (the original request under the prefix).
@@ -478,7 +481,13 @@ async function main(): Promise<number> {
       {
         label: '(f) deny flood, audit on',
         expectStatus: '401',
-        ...(await timed(`${base}/bench/scoped`, BAD_TOKEN)),
+        // Every deny is a ledger row: the generator sleeps, as for the other phases that write to Postgres.
+        ...(await measure(service, loadCpu, {
+          url: `${base}/bench/scoped`,
+          connections: CONNECTIONS,
+          headers: BAD_TOKEN,
+          sleeps: true,
+        })),
       },
     ];
     const audit = countersSince(auditBefore, await auditCounters(base));
@@ -506,6 +515,8 @@ async function main(): Promise<number> {
         url: `${quietBase}/bench/scoped`,
         connections: CONNECTIONS,
         headers: BAD_TOKEN,
+        // As (f), so that (f)/(g) is the ledger's price alone.
+        sleeps: true,
       })),
     });
     await quiet.stop();
@@ -651,6 +662,8 @@ interface Target {
   readonly headers?: Record<string, string>;
   readonly alternateHeaders?: Record<string, string>;
   readonly server: Server;
+  /** Its requests wait on Postgres: the load generator sleeps between responses (`LoadParams.sleeps`). */
+  readonly sleeps?: true;
 }
 
 /** The median of the per-round ratios of two interleaved phases (by label prefix, e.g. '(b)'). */
@@ -703,6 +716,7 @@ async function interleaved(
         body: target.body,
         headers: target.headers,
         alternateHeaders: target.alternateHeaders,
+        sleeps: target.sleeps,
         connections: CONNECTIONS,
         duration,
       },
@@ -927,7 +941,9 @@ function report(
   );
   lines.push(
     'srv/load CPU: share of one core the server / load generator used while measured; srv well below 100% ' +
-      'means the server waited (on I/O, or on another process sharing its core): its numbers are then low',
+      'means the server waited (on I/O, or on another process sharing its core): its numbers are then low; ' +
+      'a pinned generator polls instead of sleeping (but in (s), (n), (v), (u), (f) and (g), which wait on ' +
+      'Postgres), so its share reads about 100%',
   );
   lines.push(
     "of it sys: the part of srv µs/req spent in the kernel, on the server's system calls (reading requests, " +
