@@ -6,8 +6,8 @@
  * response the client was idle for: a cost of the bench's wiring, not of the service, which behind a
  * real network hands its bytes to the network card. A generator that polls leaves the server its own
  * work only (docs/benchmark.md). Unpinned, it would take CPU from the server instead, so it sleeps as
- * before, and so it does in the phases that wait on Postgres (`LoadParams.sleeps`), which needs that
- * core too. Its own CPU share then reads 100 %: whether the server was the limit is told by the server's.
+ * before, and so it does in the phases whose requests make Postgres work (`LoadParams.sleeps`), which
+ * needs that core too. Its own CPU share then reads 100 %: whether the server was the limit is told by the server's.
  */
 export function keepAwake(): () => void {
   if (process.env.BENCH_LOAD_SPIN !== '1') return () => undefined;

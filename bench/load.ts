@@ -22,7 +22,7 @@ export interface LoadParams {
   readonly requests?: number;
   /**
    * The generator sleeps between responses instead of polling (keep-awake.ts): for phases whose requests
-   * wait on Postgres, which runs unpinned and needs the generator's core too. Polling there took it
+   * make Postgres work (ledger rows, transactions), which runs unpinned and needs the generator's core too. Polling there took it
    * from Postgres (the audited MCP invoke route's server fell from 93 % busy to 74 %), and polling
    * under SCHED_IDLE starved the generator instead (72 % of its core).
    */

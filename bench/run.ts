@@ -662,7 +662,7 @@ interface Target {
   readonly headers?: Record<string, string>;
   readonly alternateHeaders?: Record<string, string>;
   readonly server: Server;
-  /** Its requests wait on Postgres: the load generator sleeps between responses (`LoadParams.sleeps`). */
+  /** Its requests make Postgres work, or it is compared with one that does: the generator sleeps (`LoadParams.sleeps`). */
   readonly sleeps?: true;
 }
 
@@ -942,8 +942,8 @@ function report(
   lines.push(
     'srv/load CPU: share of one core the server / load generator used while measured; srv well below 100% ' +
       'means the server waited (on I/O, or on another process sharing its core): its numbers are then low; ' +
-      'a pinned generator polls instead of sleeping (but in (s), (n), (v), (u), (f) and (g), which wait on ' +
-      'Postgres), so its share reads about 100%',
+      'a pinned generator polls instead of sleeping (but in (s), (n), (u) and (f), which make Postgres work, ' +
+      'and in (v) and (g), their pairs), so its share reads about 100%',
   );
   lines.push(
     "of it sys: the part of srv µs/req spent in the kernel, on the server's system calls (reading requests, " +
