@@ -143,7 +143,7 @@ function runLoadScript(
   const polling = mayPoll && cpu !== undefined && canPollIdle();
   const child = polling
     ? spawn('chrt', ['--idle', '0', command, ...args], {
-        env: { ...process.env, BENCH_LOAD_SPIN: '1' },
+        env: { ...process.env, BENCH_LOAD_POLL: '1' },
         stdio: ['pipe', 'pipe', 'pipe'],
       })
     : spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
