@@ -182,8 +182,8 @@ export class AccessTokenRules {
       actorType,
       sub,
       clientId,
-      audiences: Object.freeze(audiences.filter((aud): aud is string => typeof aud === 'string')),
-      permissions: Object.freeze(new Set(readPermissions(claims))),
+      audiences: stringsOf(audiences),
+      permissions: readPermissions(claims),
       orgId: this.customString(claims, 'org_id') ?? optionalString(claims.org_id),
       teamId: this.customString(claims, 'team_id'),
       workspaceId: this.customString(claims, 'workspace_id'),
@@ -198,8 +198,8 @@ export class AccessTokenRules {
           ? undefined
           : (this.customString(claims, 'email') ?? optionalString(claims.email)),
       internalUserId: this.customString(claims, 'internal_user_id') ?? this.customString(claims, 'user_id'),
-      roles: Object.freeze(stringList(this.custom(claims, 'roles'))),
-      amr: Object.freeze(stringList(claims.amr)),
+      roles: stringList(this.custom(claims, 'roles')),
+      amr: stringList(claims.amr),
       acr: optionalString(claims.acr),
       authTime: numericDate(claims.auth_time),
       tokenId: optionalString(claims.jti),
@@ -281,19 +281,22 @@ function readActor(act: unknown, sub: string): Actor | undefined {
   });
 }
 
-function readPermissions(claims: Claims): string[] {
-  const permissions: string[] = [];
-  if (claims.permissions !== undefined) {
-    if (!Array.isArray(claims.permissions) || !claims.permissions.every((p) => typeof p === 'string')) {
-      throw new AuthError('malformed_token');
+/** `permissions` and the words of `scope`, in one set built without intermediate lists. */
+function readPermissions(claims: Claims): ReadonlySet<string> {
+  const permissions = new Set<string>();
+  const listed = claims.permissions;
+  if (listed !== undefined) {
+    if (!Array.isArray(listed)) throw new AuthError('malformed_token');
+    for (const permission of listed as unknown[]) {
+      if (typeof permission !== 'string') throw new AuthError('malformed_token');
+      permissions.add(permission);
     }
-    permissions.push(...claims.permissions);
   }
   if (claims.scope !== undefined) {
     if (typeof claims.scope !== 'string') throw new AuthError('malformed_token');
-    permissions.push(...claims.scope.split(' ').filter((scope) => scope !== ''));
+    for (const scope of claims.scope.split(' ')) if (scope !== '') permissions.add(scope);
   }
-  return permissions;
+  return Object.freeze(permissions);
 }
 
 function readConfirmation(cnf: unknown): string | undefined {
@@ -305,12 +308,24 @@ function readConfirmation(cnf: unknown): string | undefined {
   return jkt;
 }
 
-function stringList(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
+/**
+ * An absent list claim (`roles`, `amr`): one shared empty list. A verified token's principal stays in
+ * the verified-token cache, so whatever it holds is kept, and copied by the collector, once per token.
+ */
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+
+function stringList(value: unknown): readonly string[] {
+  if (value === undefined || value === null) return NO_STRINGS;
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
     throw new AuthError('malformed_token');
   }
-  return value;
+  return Object.freeze(value);
+}
+
+/** The string members of `values`, frozen (the audiences of a principal: non-strings never match one). */
+function stringsOf(values: readonly unknown[]): readonly string[] {
+  if (values.length === 1 && typeof values[0] === 'string') return Object.freeze([values[0]]);
+  return Object.freeze(values.filter((value): value is string => typeof value === 'string'));
 }
 
 function optionalString(value: unknown): string | undefined {
