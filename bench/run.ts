@@ -437,17 +437,27 @@ async function main(): Promise<number> {
     const part = Math.ceil(count / FRESH_PARTS);
     const freshRounds: Round[] = [];
     const freshRatios: number[] = [];
+    // By server CPU time too, each part against the round of (d) right after it, as by rate: (d)'s own
+    // rounds, among the interleaved phases, were measured minutes earlier.
+    const freshCpuRatios: number[] = [];
     for (let round = 0; round < FRESH_PARTS; round += 1) {
       const tokens = freshTokens.slice(round * part, (round + 1) * part);
       const fresh = await sampled(service, () =>
         runLoad({ url: scopedUrl, connections: CONNECTIONS, tokens }, loadCpu),
       );
-      const beside = await runLoad(
-        { url: `${baselineBase}/bench/scoped`, headers: bearer, connections: CONNECTIONS, duration: ROUND },
-        loadCpu,
+      const beside = await sampled(baseline, () =>
+        runLoad(
+          { url: `${baselineBase}/bench/scoped`, headers: bearer, connections: CONNECTIONS, duration: ROUND },
+          loadCpu,
+        ),
       );
       freshRounds.push(fresh);
-      freshRatios.push(fresh.result.rps / beside.rps);
+      freshRatios.push(fresh.result.rps / beside.result.rps);
+      freshCpuRatios.push(cpuSecondsPerRequest(beside) / cpuSecondsPerRequest(fresh));
+      log(
+        `(c) part ${round + 1}: ${Math.round(fresh.result.rps)} req/s, ${microseconds(fresh)} µs/req; ` +
+          `(d) after it: ${Math.round(beside.result.rps)} req/s, ${microseconds(beside)} µs/req`,
+      );
     }
     const freshMedian = medianOf(freshRounds, (round) => round.result.rps);
     phases.push({
@@ -463,6 +473,7 @@ async function main(): Promise<number> {
       },
     });
     const freshVsBaseline = medianOf(freshRatios, (ratio) => ratio);
+    const freshVsBaselineByCpu = medianOf(freshCpuRatios, (ratio) => ratio);
 
     // (p) DPoP against (q), the same route with a reused bearer token sent by the same client loop.
     log(
@@ -535,7 +546,7 @@ async function main(): Promise<number> {
     report(
       phases,
       rotation.roundRatio,
-      freshVsBaseline,
+      { rate: freshVsBaseline, cpu: freshVsBaselineByCpu },
       { grpcVsCeiling: grpc.ratio, dpopVsBearer: dpop.ratio },
       {
         serviceJwksFetches,
@@ -793,10 +804,20 @@ async function sampled(server: Server, load: () => Promise<LoadResult>): Promise
   };
 }
 
+/** Server CPU seconds per request of a sampled run (NaN when the server's CPU could not be read). */
+function cpuSecondsPerRequest(round: Round): number {
+  return (round.serverCpu ?? Number.NaN) / round.result.rps;
+}
+
+function microseconds(round: Round): string {
+  return (cpuSecondsPerRequest(round) * 1e6).toFixed(1);
+}
+
 function report(
   phases: readonly Phase[],
   roundRatio: RoundRatio,
-  freshVsBaseline: number,
+  /** (c)/(d): medians of each fresh-token part against the round of (d) after it, by rate and by CPU time. */
+  freshVsBaseline: { rate: number; cpu: number },
   /** Ratios whose sides are measured in a phase of their own (interleaved parts), not by `roundRatio`. */
   measured: { grpcVsCeiling: number; dpopVsBearer: number },
   run: {
@@ -808,20 +829,9 @@ function report(
   },
 ): void {
   const byPhase = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.result;
-  const [a, b, c, d, e, h, i, j, k, p, q, z] = [
-    'a',
-    'b',
-    'c',
-    'd',
-    'e',
-    'h',
-    'i',
-    'j',
-    'k',
-    'p',
-    'q',
-    'z',
-  ].map(byPhase);
+  const [a, b, d, e, h, i, j, k, p, q, z] = ['a', 'b', 'd', 'e', 'h', 'i', 'j', 'k', 'p', 'q', 'z'].map(
+    byPhase,
+  );
   const cpuOf = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.serverCpu;
   const [pCpu, qCpu] = [cpuOf('p'), cpuOf('q')];
   /** Server CPU seconds per request (NaN when the server's CPU was not sampled). */
@@ -881,13 +891,9 @@ function report(
     ['(b)/(i)  reused token vs public, same header', roundRatio('(b)', '(i)') ?? b.rps / i.rps, undefined],
     ['(h)/(a)  two tokens taking turns vs public', roundRatio('(h)', '(a)') ?? h.rps / a.rps, undefined],
     ['(b)/(d)  reused token vs baseline', roundRatio('(b)', '(d)') ?? b.rps / d.rps, 5],
-    ['(c)/(d)  new token each vs baseline', freshVsBaseline, 5],
+    ['(c)/(d)  new token each vs baseline', freshVsBaseline.rate, 5],
     // Each side's server was busy for a different share of its run (srv CPU): the same ratio by CPU time.
-    [
-      '(c)/(d)  by server CPU time per request',
-      cpuPerRequest(d, cpuOf('d')) / cpuPerRequest(c, cpuOf('c')),
-      undefined,
-    ],
+    ['(c)/(d)  by server CPU time per request', freshVsBaseline.cpu, undefined],
     ['(e)/(b)  @OrgScoped vs @RequireScope', roundRatio('(e)', '(b)') ?? e.rps / b.rps, 0.85],
     ['(j)/(b)  edge check, JSON form vs @RequireScope', roundRatio('(j)', '(b)') ?? j.rps / b.rps, 0.8],
     ['(k)/(b)  edge check, HTTP mode vs @RequireScope', roundRatio('(k)', '(b)') ?? k.rps / b.rps, 0.8],
