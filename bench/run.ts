@@ -453,10 +453,12 @@ async function main(): Promise<number> {
       );
       freshRounds.push(fresh);
       freshRatios.push(fresh.result.rps / beside.result.rps);
-      freshCpuRatios.push(cpuSecondsPerRequest(beside) / cpuSecondsPerRequest(fresh));
+      freshCpuRatios.push(
+        cpuPerRequest(beside.result, beside.serverCpu) / cpuPerRequest(fresh.result, fresh.serverCpu),
+      );
       log(
-        `(c) part ${round + 1}: ${Math.round(fresh.result.rps)} req/s, ${microseconds(fresh)} µs/req; ` +
-          `(d) after it: ${Math.round(beside.result.rps)} req/s, ${microseconds(beside)} µs/req`,
+        `(c) part ${round + 1}: ${Math.round(fresh.result.rps)} req/s, ${microsecondsPerRequest(fresh)} µs/req; ` +
+          `(d) after it: ${Math.round(beside.result.rps)} req/s, ${microsecondsPerRequest(beside)} µs/req`,
       );
     }
     const freshMedian = medianOf(freshRounds, (round) => round.result.rps);
@@ -804,13 +806,14 @@ async function sampled(server: Server, load: () => Promise<LoadResult>): Promise
   };
 }
 
-/** Server CPU seconds per request of a sampled run (NaN when the server's CPU could not be read). */
-function cpuSecondsPerRequest(round: Round): number {
-  return (round.serverCpu ?? Number.NaN) / round.result.rps;
+/** Server CPU seconds per request (NaN when the server's CPU was not sampled). */
+function cpuPerRequest(result: LoadResult, share: number | undefined): number {
+  return (share ?? Number.NaN) / result.rps;
 }
 
-function microseconds(round: Round): string {
-  return (cpuSecondsPerRequest(round) * 1e6).toFixed(1);
+/** A sampled run's server CPU per request, in µs, for the log. */
+function microsecondsPerRequest(round: Round): string {
+  return (cpuPerRequest(round.result, round.serverCpu) * 1e6).toFixed(1);
 }
 
 function report(
@@ -834,8 +837,6 @@ function report(
   );
   const cpuOf = (letter: string) => phases.find((phase) => phase.label.startsWith(`(${letter})`))!.serverCpu;
   const [pCpu, qCpu] = [cpuOf('p'), cpuOf('q')];
-  /** Server CPU seconds per request (NaN when the server's CPU was not sampled). */
-  const cpuPerRequest = (result: LoadResult, share: number | undefined) => (share ?? Number.NaN) / result.rps;
   const number = (value: number, digits = 0) =>
     value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const lines: string[] = [];
