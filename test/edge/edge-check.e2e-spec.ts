@@ -208,8 +208,8 @@ describe('edge check (tenant router)', () => {
     it("refuses a token issued before its user's revocation, cached or not, and allows a newer one", async () => {
       const sub = `auth0|revoked-${transport}-${randomUUID()}`;
       const before = await issuer.token({ sub, iat: now() - 60 });
-      // Verified twice before the revocation: the check's verified-token cache holds it.
-      for (let i = 0; i < 2; i += 1) expect((await check(transport, bearer(before))).status).toBe(200);
+      // Seen once before the revocation: the check's verified-token cache holds it.
+      expect((await check(transport, bearer(before))).status).toBe(200);
       await t.app
         .get(CleanupForUser)
         .run({ sub, revokedBefore: new Date(), source: 'auth0_log_stream', eventTypes: ['slo'] });

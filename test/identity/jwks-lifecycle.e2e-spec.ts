@@ -175,14 +175,13 @@ describe('JWKS: rotation', () => {
     expect(issuer.jwksRequests).toBe(before + 1);
   });
 
-  it('does not count a verification that spanned a key set change; the next two remember the token', async () => {
+  it('does not remember a token whose verification spanned a key set change; the next one is', async () => {
     const next = await issuer.addKey();
     const token = await issuer.token(PORTFOLIO, { key: next });
     expect((await get(t, token)).status).toBe(200); // its kid fetched the new key set meanwhile
     const misses = await lookups(t, 'miss');
     expect((await get(t, token)).status).toBe(200);
-    expect((await get(t, token)).status).toBe(200);
-    expect(await lookups(t, 'miss')).toBe(misses + 2);
+    expect(await lookups(t, 'miss')).toBe(misses + 1);
     const hits = await lookups(t, 'hit');
     expect((await get(t, token)).status).toBe(200);
     expect(await lookups(t, 'hit')).toBe(hits + 1);
@@ -190,8 +189,7 @@ describe('JWKS: rotation', () => {
 
   it('stops verifying a removed key after the next refresh, even a token it had cached', async () => {
     const oldToken = await issuer.token(PORTFOLIO);
-    expect((await get(t, oldToken)).status).toBe(200);
-    expect((await get(t, oldToken)).status).toBe(200); // verified twice: now cached
+    expect((await get(t, oldToken)).status).toBe(200); // now cached as verified
     issuer.removeKey(issuer.key.kid);
     // The next refresh: here forced by a token naming a kid never seen.
     await get(t, await issuer.token(PORTFOLIO, { key: await newKey() }));
@@ -213,8 +211,7 @@ describe('JWKS: a key replaced under its kid', () => {
     const replaced = await newKey();
     const kid = issuer.key.kid;
     const oldToken = await issuer.token(PORTFOLIO);
-    expect((await get(t, oldToken)).status).toBe(200);
-    expect((await get(t, oldToken)).status).toBe(200); // verified twice: now cached
+    expect((await get(t, oldToken)).status).toBe(200); // now cached as verified
     issuer.publishKey({ ...replaced, kid, publicJwk: { ...replaced.publicJwk, kid } });
     // The next refresh: here forced by a token naming a kid never seen.
     await get(t, await issuer.token(PORTFOLIO, { key: await newKey() }));
@@ -343,29 +340,24 @@ describe('verified-token cache', () => {
     await issuer.stop();
   });
 
-  it('verifies a token seen once again, then answers it from the cache', async () => {
+  it('answers a token seen before from the cache', async () => {
     const token = await issuer.token(PORTFOLIO);
-    const [hits, misses] = [await lookups(t, 'hit'), await lookups(t, 'miss')];
     expect((await get(t, token)).status).toBe(200);
+    const hits = await lookups(t, 'hit');
     expect((await get(t, token)).status).toBe(200);
-    expect([await lookups(t, 'hit'), await lookups(t, 'miss')]).toEqual([hits, misses + 2]);
-    expect((await get(t, token)).status).toBe(200);
-    expect((await get(t, token)).status).toBe(200);
-    expect([await lookups(t, 'hit'), await lookups(t, 'miss')]).toEqual([hits + 2, misses + 2]);
+    expect(await lookups(t, 'hit')).toBe(hits + 1);
   });
 
   it('still runs the route checks on a cache hit: scope is checked every time', async () => {
     const token = await issuer.token({ permissions: ['read:strategy'] });
-    for (let i = 0; i < 2; i += 1) {
-      expect((await t.http().get('/auth/whoami').set('Authorization', `Bearer ${token}`)).status).toBe(200);
-    }
+    expect((await t.http().get('/auth/whoami').set('Authorization', `Bearer ${token}`)).status).toBe(200);
     const res = await get(t, token); // cached now, but lacks read:portfolio
     expect([res.status, res.body.reason]).toEqual([403, 'insufficient_scope']);
   });
 
   it('finds a cached token under any accepted spelling of the scheme', async () => {
     const token = await issuer.token(PORTFOLIO);
-    for (let i = 0; i < 2; i += 1) expect((await get(t, token)).status).toBe(200);
+    expect((await get(t, token)).status).toBe(200);
     const hits = await lookups(t, 'hit');
     const res = await t.http().get('/fixture/portfolio').set('Authorization', `bearer   ${token}`);
     expect(res.status).toBe(200);
@@ -374,7 +366,7 @@ describe('verified-token cache', () => {
 
   it('refuses a cached token with anything after it (malformed_token), or under another scheme (missing_token)', async () => {
     const token = await issuer.token(PORTFOLIO);
-    for (let i = 0; i < 2; i += 1) expect((await get(t, token)).status).toBe(200);
+    expect((await get(t, token)).status).toBe(200);
     const hits = await lookups(t, 'hit');
     for (const [header, reason] of [
       [`Bearer ${token} ${token}`, 'malformed_token'],
@@ -392,10 +384,8 @@ describe('verified-token cache', () => {
     const sub = `auth0|forget-${Date.now()}`;
     const token = await issuer.token({ ...PORTFOLIO, sub });
     const other = await issuer.token(PORTFOLIO);
-    for (let i = 0; i < 2; i += 1) {
-      expect((await get(t, token)).status).toBe(200);
-      expect((await get(t, other)).status).toBe(200);
-    }
+    expect((await get(t, token)).status).toBe(200);
+    expect((await get(t, other)).status).toBe(200);
     t.app.get(VerifiedTokenCache).forgetSubject(sub);
     const [hits, misses] = [await lookups(t, 'hit'), await lookups(t, 'miss')];
     expect((await get(t, token)).status).toBe(200);
@@ -473,7 +463,7 @@ describe('verified-token cache', () => {
   it('re-checks exp on every hit: a cached token stops working when it expires', async () => {
     const exp = Math.floor(Date.now() / 1000) + 2;
     const token = await issuer.token({ ...PORTFOLIO, exp });
-    for (let i = 0; i < 2; i += 1) expect((await get(t, token)).status).toBe(200);
+    expect((await get(t, token)).status).toBe(200);
     await clockReaches(exp); // the app runs with no clock skew: exp itself is the end
     const res = await get(t, token);
     expect([res.status, res.body.reason]).toEqual([401, 'expired_token']);

@@ -22,9 +22,9 @@ function keyOf(token: string): string {
  * skips signature and claim validation — and nothing else: scope, step-up, MCP audience and DPoP checks
  * run on every request. `exp` and `nbf` are re-checked on every hit; entries leave at expiry, when the
  * issuer's key set changes (a removed key must stop verifying at once), and when a subject's tokens are
- * revoked. Only successes are stored: a token that failed is never remembered as valid. A token enters
- * the cache on its second verification (`SecondSightings`): one used once is never read again, and
- * storing it only evicted a token in use.
+ * revoked. Only successes are stored: a token that failed is never remembered as valid. Once the cache
+ * is full, a token enters on its second verification (`SecondSightings`): storing it evicts another,
+ * and a token used once is never read again, so it must not push out a token in use.
  *
  * In front of the LRU, each open connection remembers the last token verified on it (one per
  * connection, gone with the connection), so a kept-alive client that repeats its token costs a string
@@ -36,7 +36,7 @@ export class VerifiedTokenCache {
   private readonly entries = new LRUCache<string, Principal>({ max: VERIFIED_TOKEN_CACHE_ENTRIES });
   /** Per connection, the last token verified on it; lapses when `generation` moves on. */
   private readonly lastOnConnection = new ConnectionTokenMemos();
-  /** Tokens verified once and not yet remembered, by key. */
+  /** Tokens verified once while the cache was full, and not remembered, by key. */
   private readonly sightings = new SecondSightings();
   /** Bumped whenever remembered tokens must be verified again (key set change, revocation). */
   private generation = 0;
@@ -101,9 +101,9 @@ export class VerifiedTokenCache {
   /**
    * Remembers a token that passed full validation (only such tokens: a failure is never stored), unless
    * the key set changed or a revocation came while it was being verified: that verification may have
-   * used a key that is gone. The connection's memo takes it at once, so a client that repeats its token
-   * on a kept-alive connection is verified once; the cache, shared by all connections, takes it on its
-   * second verification.
+   * used a key that is gone. While the cache has room, it takes every such token; once full, only one
+   * verified before (admission). The connection's memo takes it at once either way, so a client that
+   * repeats its token on a kept-alive connection is verified once.
    */
   remember(token: string, principal: Principal, connection: object | null | undefined, epoch: number): void {
     if (epoch !== this.generation) return;
@@ -111,7 +111,9 @@ export class VerifiedTokenCache {
     if (remaining <= 0) return;
     if (connection) this.lastOnConnection.note(connection, token, principal, this.generation);
     const id = token === this.lastMissToken ? this.lastMissId : keyOf(token);
-    if (this.sightings.seenBefore(id)) this.entries.set(id, principal, { ttl: remaining });
+    if (this.entries.size < this.entries.max || this.sightings.seenBefore(id)) {
+      this.entries.set(id, principal, { ttl: remaining });
+    }
   }
 
   /** Empties the cache: every token is verified again (the issuer's key set changed). */
