@@ -5,9 +5,9 @@ const SLOTS = 1 << 16;
  * The keys of tokens verified once, as fingerprints in a fixed table: the admission filter of the
  * verified-token cache once it is full (the "doorkeeper" of TinyLFU). A token then enters the cache on
  * its second verification, so a stream of tokens each used once — short-lived clients, a flood of fresh
- * tokens — neither evicts the tokens in use nor fills the old generation with entries that die on
- * eviction: remembering a never-seen token cost it about 8 µs of its ~110 (docs/benchmark.md), for an
- * entry that was never read. A token used again costs one more verification, once.
+ * tokens — does not evict the tokens in use, and a never-seen token costs no insert and no eviction for
+ * an entry that would never be read (1–2 % of its CPU time, docs/benchmark.md). A token used again
+ * costs one more verification, once.
  *
  * Two keys may land in one slot; the later one takes it, and the earlier one, seen again, counts as a
  * first sighting again. Two keys with the same slot and fingerprint (about 1 in 2^31 per pair) would
