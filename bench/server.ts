@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from '../src/config/app-config';
 import { startApp } from '../src/configure-app';
 import { openDatabase } from '../src/database/database';
+import { tuneRuntime } from '../src/runtime-tuning';
 import { SCHEMA } from '../src/schema';
 import { BenchModule } from './bench.module';
 
@@ -10,6 +11,7 @@ import { BenchModule } from './bench.module';
  * bench routes. The orchestrator (run.ts) starts it as its own process and pins it to one CPU.
  */
 export async function startBenchService(): Promise<void> {
+  tuneRuntime();
   const config = loadConfig(process.env);
   const database = await openDatabase(config, SCHEMA);
   await startApp(config, database, [BenchModule]).catch(async (error: unknown) => {

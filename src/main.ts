@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/app-config';
+import { tuneRuntime } from './runtime-tuning';
 
 /** Boot failures print one line (what is wrong and how to fix it) and exit non-zero; never a stack. */
 function fail(error: unknown): never {
@@ -12,6 +13,7 @@ function fail(error: unknown): never {
 }
 
 async function main(): Promise<void> {
+  tuneRuntime();
   // Validate the configuration before loading the framework: a bad value fails in milliseconds.
   const config = loadConfig(process.env);
   const [{ Logger }, { startApp }, { openDatabase }, { SCHEMA }] = await Promise.all([
