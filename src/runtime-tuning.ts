@@ -7,8 +7,8 @@ import { setFlagsFromString } from 'node:v8';
  * fills, so allocation sites a verification uses are judged long-lived then; once the cache is full
  * their objects are garbage a request later, yet still born old, and each keeps what it points to (the
  * token, its claims) alive through the young generation's collections into the old one, until a full
- * collection. With it off, a never-seen token promoted about 130 bytes
- * instead of about 1,500, for about 5 % less server CPU a request (docs/benchmark.md).
+ * collection. With it off, a never-seen token promoted about 130 bytes instead of about 1,500, for about
+ * 5 % less server CPU a request (docs/benchmark.md).
  *
  * Called first thing by the entry points (`main.ts`, the bench's server), before the app allocates.
  */
