@@ -1,4 +1,5 @@
-import http from 'node:http';
+import net from 'node:net';
+import { HTTPParser } from 'http-parser-js';
 import autocannon from 'autocannon';
 import { keepAwake } from './keep-awake';
 
@@ -120,10 +121,13 @@ function perRequestHeaders(
 }
 
 /**
- * `count` requests, each with its own headers, over `connections` keep-alive sockets. Not
- * autocannon: its per-request `setupRequest` path tops out near 2,400 requests/s on one core even
- * against a server that does nothing (measured here), which would have measured the load generator
- * instead of the service. A plain node:http client loop reaches about 7,000/s on the same core.
+ * `count` requests, each with its own headers, over `connections` keep-alive sockets, one request in flight
+ * on each. Not autocannon: its per-request `setupRequest` path tops out near 2,400 requests/s on one core
+ * even against a server that does nothing (measured here), which would have measured the load generator
+ * instead of the service. Not `node:http` either: its client cost 37–57 µs of the generator's core a
+ * request, so at 16,000–17,500 never-seen tokens a second the generator was the limit of (c) and (q)
+ * while the server idled. This loop writes each request's bytes on a plain socket and reads the answers
+ * with http-parser-js, the parser autocannon itself uses: about 14 µs a request (docs/benchmark.md).
  */
 async function eachRequestOnce(
   url: string,
@@ -132,47 +136,76 @@ async function eachRequestOnce(
   headersOf: (i: number) => Record<string, string>,
 ): Promise<LoadResult> {
   const target = new URL(url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const port = Number(target.port || 80);
+  // What node:http's client sent: the same request line, Host and keep-alive, then the request's own headers.
+  const head = `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: keep-alive\r\n`;
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let next = 0;
   let errors = 0;
-  const send = (headers: Record<string, string>) =>
-    new Promise<void>((resolve) => {
-      const started = process.hrtime.bigint();
-      const request = http.request(
-        {
-          host: target.hostname,
-          port: target.port,
-          path: target.pathname,
-          agent,
-          headers,
-        },
-        (response) => {
-          response.resume();
-          response.on('end', () => {
-            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-            const code = String(response.statusCode);
-            statuses[code] = (statuses[code] ?? 0) + 1;
-            resolve();
-          });
-        },
-      );
-      request.on('error', () => {
-        errors += 1;
-        resolve();
-      });
-      request.end();
+
+  /** One connection's loop: send the next request when the previous answer is complete; reopen if the server closes. */
+  const worker = () =>
+    new Promise<void>((finished) => {
+      let socket: net.Socket;
+      let started = 0n;
+      let status = 0;
+      let inFlight = false;
+      let reusable = true;
+      const sendNext = (): void => {
+        if (next >= count || !reusable) {
+          socket.end();
+          return;
+        }
+        let request = head;
+        for (const [name, value] of Object.entries(headersOf(next++))) request += `${name}: ${value}\r\n`;
+        inFlight = true;
+        started = process.hrtime.bigint();
+        socket.write(`${request}\r\n`);
+      };
+      const open = (): void => {
+        let connected = false;
+        reusable = true;
+        const parser = new HTTPParser(HTTPParser.RESPONSE);
+        parser[HTTPParser.kOnHeadersComplete] = (info) => {
+          status = info.statusCode;
+          reusable = info.shouldKeepAlive;
+        };
+        parser[HTTPParser.kOnBody] = () => undefined;
+        parser[HTTPParser.kOnMessageComplete] = () => {
+          latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+          const code = String(status);
+          statuses[code] = (statuses[code] ?? 0) + 1;
+          inFlight = false;
+          sendNext();
+        };
+        socket = net.connect(port, target.hostname);
+        socket.setNoDelay(true);
+        socket.on('connect', () => {
+          connected = true;
+          sendNext();
+        });
+        socket.on('data', (chunk: Buffer) => {
+          if (parser.execute(chunk) instanceof Error) socket.destroy();
+        });
+        // 'close' follows every 'error'; counting happens there.
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          if (inFlight || !connected) errors += 1;
+          inFlight = false;
+          // A refused connection ends this worker; a server that closed a used one gets a new one.
+          if (connected && next < count) open();
+          else finished();
+        });
+      };
+      open();
     });
-  const worker = async (): Promise<void> => {
-    while (next < count) await send(headersOf(next++));
-  };
+
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: connections }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuUsed = process.cpuUsage(cpuBefore);
-  agent.destroy();
   latencies.sort((a, b) => a - b);
   const percentile = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;

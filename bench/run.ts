@@ -576,9 +576,9 @@ async function main(): Promise<number> {
 /**
  * (p) Every request presents one DPoP-bound token (answered by the verified-token cache) and a proof never
  * seen before, made ahead of the clock: the cost of one proof signature verification and one Redis
- * `SET NX` per request. (q) is the same route with a reused bearer token, sent by the same node:http
- * loop (autocannon's per-request path would measure the generator), in parts alternating with (p), so
- * (p)/(q) is a median of ratios measured seconds apart. The issue's target is 0.5.
+ * `SET NX` per request. (q) is the same route with a reused bearer token, sent by the same client loop
+ * (load.ts; autocannon's per-request path would measure the generator), in parts alternating with (p),
+ * so (p)/(q) is a median of ratios measured seconds apart. The issue's target is 0.5.
  */
 async function measureDpop(
   service: Server,
