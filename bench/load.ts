@@ -137,14 +137,14 @@ async function eachRequestOnce(
 ): Promise<LoadResult> {
   const target = new URL(url);
   const port = Number(target.port || 80);
-  // What node:http's client sent: the same request line, Host and keep-alive, then the request's own headers.
+  // What node:http's client sent: the request line, Host and keep-alive, then the request's own headers.
   const head = `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: keep-alive\r\n`;
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let next = 0;
   let errors = 0;
 
-  /** One connection's loop: send the next request when the previous answer is complete; reopen if the server closes. */
+  /** One connection: the next request goes when the answer before it is complete; a closed one is reopened. */
   const worker = () =>
     new Promise<void>((finished) => {
       let socket: net.Socket;
