@@ -127,7 +127,7 @@ function perRequestHeaders(
  * instead of the service. Not `node:http` either: its client cost 37–57 µs of the generator's core a
  * request, so at 16,000–17,500 never-seen tokens a second the generator was the limit of (c) and (q)
  * while the server idled. This loop writes each request's bytes on a plain socket and reads the answers
- * with http-parser-js, the parser autocannon itself uses: about 14 µs a request (docs/benchmark.md).
+ * with http-parser-js, the parser autocannon itself uses: 14–16 µs a request (docs/benchmark.md).
  */
 async function eachRequestOnce(
   url: string,
