@@ -474,8 +474,6 @@ async function main(): Promise<number> {
         timeouts: freshRounds.reduce((total, round) => total + round.result.timeouts, 0),
       },
     });
-    const freshVsBaseline = medianOf(freshRatios, (ratio) => ratio);
-    const freshVsBaselineByCpu = medianOf(freshCpuRatios, (ratio) => ratio);
 
     // (p) DPoP against (q), the same route with a reused bearer token sent by the same client loop.
     log(
@@ -547,9 +545,9 @@ async function main(): Promise<number> {
 
     report(
       phases,
-      rotation.roundRatio,
-      { rate: freshVsBaseline, cpu: freshVsBaselineByCpu },
-      { grpcVsCeiling: grpc.ratio, dpopVsBearer: dpop.ratio },
+      rotation.roundRatios,
+      { rate: freshRatios, cpu: freshCpuRatios },
+      { grpcVsCeiling: grpc.ratios, dpopVsBearer: dpop.ratios },
       {
         serviceJwksFetches,
         dpopReplayKeys,
@@ -585,7 +583,7 @@ async function measureDpop(
   cpu: number | undefined,
   url: string,
   issuer: BenchIssuer,
-): Promise<{ phases: Phase[]; ratio: number }> {
+): Promise<{ phases: Phase[]; ratios: number[] }> {
   const client = await BenchDpopClient.create();
   const token = await issuer.token({ cnf: { jkt: client.jkt } });
   const bearer = { authorization: `Bearer ${await issuer.token()}` };
@@ -628,7 +626,7 @@ async function measureDpop(
       phaseOf('(p) service: /bench/scoped, DPoP, new proof each', dpopParts, dpopWarmup),
       phaseOf('(q) service: /bench/scoped, bearer, same client', bearerParts, bearerWarmup),
     ],
-    ratio: medianOf(ratios, (ratio) => ratio),
+    ratios,
   };
 }
 
@@ -679,8 +677,8 @@ interface Target {
   readonly sleeps?: true;
 }
 
-/** The median of the per-round ratios of two interleaved phases (by label prefix, e.g. '(b)'). */
-type RoundRatio = (numerator: string, denominator: string) => number | undefined;
+/** The per-round ratios of two interleaved phases (by label prefix, e.g. '(b)'); the report takes their median. */
+type RoundRatios = (numerator: string, denominator: string) => readonly number[] | undefined;
 
 /** A measured run and the server's CPU shares meanwhile (see `sampled`). */
 type Round = { result: LoadResult; serverCpu?: number; serverSystemCpu?: number };
@@ -716,11 +714,11 @@ async function inTurns<T extends { readonly label: string; readonly server: Serv
   return { phases, rounds };
 }
 
-/** The HTTP phases in turns (`inTurns`), and the median per-round ratio of any two of them. */
+/** The HTTP phases in turns (`inTurns`), and the per-round ratios of any two of them. */
 async function interleaved(
   cpu: number | undefined,
   targets: readonly Target[],
-): Promise<{ phases: Phase[]; roundRatio: RoundRatio }> {
+): Promise<{ phases: Phase[]; roundRatios: RoundRatios }> {
   const load = (target: Target, duration: number) =>
     runLoad(
       {
@@ -737,15 +735,12 @@ async function interleaved(
     );
   const { phases, rounds } = await inTurns(targets, load);
   const roundsOf = (prefix: string) => rounds[targets.findIndex((target) => target.label.startsWith(prefix))];
-  const roundRatio: RoundRatio = (numerator, denominator) => {
+  const roundRatios: RoundRatios = (numerator, denominator) => {
     const [top, bottom] = [roundsOf(numerator), roundsOf(denominator)];
     if (!top || !bottom) return undefined;
-    return medianOf(
-      top.map((round, r) => round.result.rps / bottom[r].result.rps),
-      (ratio) => ratio,
-    );
+    return top.map((round, r) => round.result.rps / bottom[r].result.rps);
   };
-  return { phases, roundRatio };
+  return { phases, roundRatios };
 }
 
 interface GrpcTarget {
@@ -759,15 +754,11 @@ async function grpcRounds(
   cpu: number | undefined,
   targets: readonly [GrpcTarget, GrpcTarget],
   headers: Record<string, string>,
-): Promise<{ phases: Phase[]; ratio: number }> {
+): Promise<{ phases: Phase[]; ratios: number[] }> {
   const load = (target: GrpcTarget, duration: number) =>
     runGrpcLoad({ target: target.target, concurrency: CONNECTIONS, duration, headers }, cpu);
   const { phases, rounds } = await inTurns(targets, load);
-  const ratio = medianOf(
-    rounds[0].map((round, r) => round.result.rps / rounds[1][r].result.rps),
-    (value) => value,
-  );
-  return { phases, ratio };
+  return { phases, ratios: rounds[0].map((round, r) => round.result.rps / rounds[1][r].result.rps) };
 }
 
 async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {
@@ -818,11 +809,11 @@ function microsecondsPerRequest(round: Round): string {
 
 function report(
   phases: readonly Phase[],
-  roundRatio: RoundRatio,
-  /** (c)/(d): medians of each fresh-token part against the round of (d) after it, by rate and by CPU time. */
-  freshVsBaseline: { rate: number; cpu: number },
-  /** Ratios whose sides are measured in a phase of their own (interleaved parts), not by `roundRatio`. */
-  measured: { grpcVsCeiling: number; dpopVsBearer: number },
+  roundRatios: RoundRatios,
+  /** (c)/(d): each fresh-token part against the round of (d) after it, by rate and by CPU time. */
+  freshVsBaseline: { rate: readonly number[]; cpu: readonly number[] },
+  /** Ratios whose sides are measured in parts of their own (interleaved), not by `roundRatios`. */
+  measured: { grpcVsCeiling: readonly number[]; dpopVsBearer: readonly number[] },
   run: {
     serviceJwksFetches: number;
     dpopReplayKeys: number;
@@ -871,70 +862,100 @@ function report(
     );
   }
   lines.push('');
-  const ratios: [string, number, number | undefined][] = [
-    // Each ratio is the median of per-round ratios, the two sides measured seconds apart.
+  const ratios: [string, readonly number[], number | undefined][] = [
+    // Each ratio is the median of per-round (or per-part) ratios, the two sides measured seconds apart.
     // Against the bare app, which does not move when the service's own public route gets faster or slower.
-    ['(a)/(z)  public route vs bare NestJS + Fastify', roundRatio('(a)', '(z)') ?? a.rps / z.rps, 0.8],
-    ['(b)/(z)  reused token vs bare NestJS + Fastify', roundRatio('(b)', '(z)') ?? b.rps / z.rps, 0.72],
+    ['(a)/(z)  public route vs bare NestJS + Fastify', roundRatios('(a)', '(z)') ?? [a.rps / z.rps], 0.8],
+    ['(b)/(z)  reused token vs bare NestJS + Fastify', roundRatios('(b)', '(z)') ?? [b.rps / z.rps], 0.72],
     // The floor (x) is the bare app with only what the design requires of every request: what the
     // service adds beyond it is (a)/(x), and (x)/(z) is as high as (a)/(z) can go.
-    ['(x)/(z)  design floor vs bare NestJS + Fastify', roundRatio('(x)', '(z)') ?? Number.NaN, undefined],
-    ['(a)/(x)  public route vs the design floor', roundRatio('(a)', '(x)') ?? Number.NaN, undefined],
+    ['(x)/(z)  design floor vs bare NestJS + Fastify', roundRatios('(x)', '(z)') ?? [Number.NaN], undefined],
+    ['(a)/(x)  public route vs the design floor', roundRatios('(a)', '(x)') ?? [Number.NaN], undefined],
     // The same floor in a process that also runs the service: (w)/(z) bounds (a)/(z) on this machine, and
     // (a)/(w) is the service's own request path beyond the floor, the process's weight taken out.
     [
       "(w)/(z)  the floor in the service's process vs bare",
-      roundRatio('(w)', '(z)') ?? Number.NaN,
+      roundRatios('(w)', '(z)') ?? [Number.NaN],
       undefined,
     ],
-    ['(a)/(w)  public route vs the floor in its process', roundRatio('(a)', '(w)') ?? Number.NaN, undefined],
-    ['(b)/(a)  reused token vs public', roundRatio('(b)', '(a)') ?? b.rps / a.rps, 0.9],
-    ['(b)/(i)  reused token vs public, same header', roundRatio('(b)', '(i)') ?? b.rps / i.rps, undefined],
-    ['(h)/(a)  two tokens taking turns vs public', roundRatio('(h)', '(a)') ?? h.rps / a.rps, undefined],
-    ['(b)/(d)  reused token vs baseline', roundRatio('(b)', '(d)') ?? b.rps / d.rps, 5],
+    [
+      '(a)/(w)  public route vs the floor in its process',
+      roundRatios('(a)', '(w)') ?? [Number.NaN],
+      undefined,
+    ],
+    ['(b)/(a)  reused token vs public', roundRatios('(b)', '(a)') ?? [b.rps / a.rps], 0.9],
+    ['(b)/(i)  reused token vs public, same header', roundRatios('(b)', '(i)') ?? [b.rps / i.rps], undefined],
+    ['(h)/(a)  two tokens taking turns vs public', roundRatios('(h)', '(a)') ?? [h.rps / a.rps], undefined],
+    ['(b)/(d)  reused token vs baseline', roundRatios('(b)', '(d)') ?? [b.rps / d.rps], 5],
     ['(c)/(d)  new token each vs baseline', freshVsBaseline.rate, 5],
     // Each side's server was busy for a different share of its run (srv CPU): the same ratio by CPU time.
     ['(c)/(d)  by server CPU time per request', freshVsBaseline.cpu, undefined],
-    ['(e)/(b)  @OrgScoped vs @RequireScope', roundRatio('(e)', '(b)') ?? e.rps / b.rps, 0.85],
-    ['(j)/(b)  edge check, JSON form vs @RequireScope', roundRatio('(j)', '(b)') ?? j.rps / b.rps, 0.8],
-    ['(k)/(b)  edge check, HTTP mode vs @RequireScope', roundRatio('(k)', '(b)') ?? k.rps / b.rps, 0.8],
+    ['(e)/(b)  @OrgScoped vs @RequireScope', roundRatios('(e)', '(b)') ?? [e.rps / b.rps], 0.85],
+    ['(j)/(b)  edge check, JSON form vs @RequireScope', roundRatios('(j)', '(b)') ?? [j.rps / b.rps], 0.8],
+    ['(k)/(b)  edge check, HTTP mode vs @RequireScope', roundRatios('(k)', '(b)') ?? [k.rps / b.rps], 0.8],
     ['(l)/(m)  edge check, gRPC vs do-nothing gRPC', measured.grpcVsCeiling, 0.7],
     ['(p)/(q)  DPoP, new proof each vs bearer', measured.dpopVsBearer, 0.5],
     // (q)'s client loop can be the limit (its load CPU near 100 %): the same comparison against (b), sent
     // by autocannon, and by the server's CPU time per request, which the client cannot hold back.
-    ['(p)/(b)  DPoP vs (b), the same route by autocannon', p.rps / b.rps, undefined],
-    ['(p)/(q)  by server CPU time per request', cpuPerRequest(q, qCpu) / cpuPerRequest(p, pCpu), undefined],
-    ['(r)/(b)  10,000 revoked subjects vs none', roundRatio('(r)', '(b)') ?? byPhase('r').rps / b.rps, 0.95],
-    ['(n)/(b)  MCP invoke route vs @RequireScope', roundRatio('(n)', '(b)') ?? Number.NaN, 0.8],
-    ['(n)/(o)  MCP invoke route vs the same POST scoped', roundRatio('(n)', '(o)') ?? Number.NaN, undefined],
-    ['(n)/(v)  MCP invoke route, audited vs not', roundRatio('(n)', '(v)') ?? Number.NaN, undefined],
-    ['(v)/(b)  MCP invoke route, not audited, vs (b)', roundRatio('(v)', '(b)') ?? Number.NaN, undefined],
-    ['(o)/(b)  POST with a JSON body vs GET, the service', roundRatio('(o)', '(b)') ?? Number.NaN, undefined],
+    ['(p)/(b)  DPoP vs (b), the same route by autocannon', [p.rps / b.rps], undefined],
+    ['(p)/(q)  by server CPU time per request', [cpuPerRequest(q, qCpu) / cpuPerRequest(p, pCpu)], undefined],
     [
-      '(y)/(z)  POST with a JSON body vs GET, the bare app',
-      roundRatio('(y)', '(z)') ?? Number.NaN,
+      '(r)/(b)  10,000 revoked subjects vs none',
+      roundRatios('(r)', '(b)') ?? [byPhase('r').rps / b.rps],
+      0.95,
+    ],
+    ['(n)/(b)  MCP invoke route vs @RequireScope', roundRatios('(n)', '(b)') ?? [Number.NaN], 0.8],
+    [
+      '(n)/(o)  MCP invoke route vs the same POST scoped',
+      roundRatios('(n)', '(o)') ?? [Number.NaN],
       undefined,
     ],
-    ['(s)/(b)  MCP tools/call (Streamable HTTP) vs (b)', roundRatio('(s)', '(b)') ?? Number.NaN, undefined],
+    ['(n)/(v)  MCP invoke route, audited vs not', roundRatios('(n)', '(v)') ?? [Number.NaN], undefined],
+    ['(v)/(b)  MCP invoke route, not audited, vs (b)', roundRatios('(v)', '(b)') ?? [Number.NaN], undefined],
+    [
+      '(o)/(b)  POST with a JSON body vs GET, the service',
+      roundRatios('(o)', '(b)') ?? [Number.NaN],
+      undefined,
+    ],
+    [
+      '(y)/(z)  POST with a JSON body vs GET, the bare app',
+      roundRatios('(y)', '(z)') ?? [Number.NaN],
+      undefined,
+    ],
+    [
+      '(s)/(b)  MCP tools/call (Streamable HTTP) vs (b)',
+      roundRatios('(s)', '(b)') ?? [Number.NaN],
+      undefined,
+    ],
     [
       '(u)/(b)  credential resolve (warm keys) vs reused token',
-      roundRatio('(u)', '(b)') ?? Number.NaN,
+      roundRatios('(u)', '(b)') ?? [Number.NaN],
       undefined,
     ],
   ];
-  for (const [name, value, target] of ratios) {
+  for (const [name, values, target] of ratios) {
+    const value = medianOf(values, (ratio) => ratio);
+    // The lowest and highest round beside the median: a spread wider than a ratio's distance to its
+    // target says this run cannot tell whether the target is met.
+    const spread =
+      values.length > 1 ? `${number(Math.min(...values), 2)}–${number(Math.max(...values), 2)}` : '';
     lines.push(
       row(
         [
           name,
           number(value, 2),
+          spread,
           target === undefined ? 'no target' : `>= ${target}`,
           target === undefined ? '' : value >= target ? 'ok' : 'below target',
         ],
-        [46, 9, 9, 14],
+        [46, 9, 11, 9, 14],
       ),
     );
   }
+  lines.push(
+    'each ratio is the median of the ratios of its rounds (or parts), taken seconds apart; beside it, ' +
+      'the lowest and the highest of them',
+  );
   lines.push('');
   lines.push(
     `JWKS fetches by the services during the run: ${run.serviceJwksFetches} (expected 6: the API and edge key stores of the service and of (w)'s process, and the API key stores of (r)'s and (v)'s services)`,
