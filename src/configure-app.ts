@@ -13,10 +13,14 @@ import type { AppConfig } from './config/app-config';
 import type { Logger as PinoLogger } from 'pino';
 import type { DatabaseHandle } from './database/database';
 import { RequestError } from './common/errors/request-error';
+import { recordRouteMethods } from './common/http/allowed-methods';
 import { rawTextBodyLimitOf, wantsRawTextBody } from './common/http/raw-text-body';
 import { newRequestId, requestIdFrom } from './common/http/request-id';
 import { AuthDecisions } from './identity/decisions/auth-decisions';
 import { JwksKeyStore } from './identity/jwt/jwks-key-store';
+
+/** The longest path parameter the router matches; a longer one is answered 414. */
+const MAX_PARAM_LENGTH = 256;
 
 /** Response headers a browser client must be able to read (RFC 6750 / RFC 9449 challenges, nonces). */
 const EXPOSED_HEADERS = 'WWW-Authenticate, DPoP-Nonce, X-Request-Id';
@@ -120,7 +124,7 @@ export function fastifyAdapter(logger: PinoLogger): FastifyAdapter {
     clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError,
     bodyLimit: 1024 * 1024,
-    routerOptions: { maxParamLength: 256 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
 }
 
@@ -140,6 +144,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   app.enableShutdownHooks();
   registerBodyParsers(app);
   const fastify = app.getHttpAdapter().getInstance();
+  recordRouteMethods(fastify, MAX_PARAM_LENGTH);
   // Declared up front so every request object has the same shape (V8 keeps property access fast).
   fastify.decorateRequest('principal', null);
   fastify.decorateRequest('authzCounted', false);

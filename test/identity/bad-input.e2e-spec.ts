@@ -120,6 +120,40 @@ describe('bad input', () => {
     expectClientError(await t.http().get('/no/such/route'), 'not_found');
   });
 
+  it('answers a method a served path does not take with 405 and the methods it does take', async () => {
+    const token = `Bearer ${validToken}`;
+    // GET and POST /fixture/portfolio exist; HEAD comes with GET.
+    const put = await t.http().put('/fixture/portfolio').set('Authorization', token).send({});
+    expectClientError(put, 'method_not_allowed');
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toBe('GET, HEAD, POST');
+    expect(put.body.error).toBe('method_not_allowed');
+    // A route with a parameter, and no credentials at all: the method is refused before any guard runs.
+    const del = await t.http().delete('/fixture/items/42');
+    expect(del.status).toBe(405);
+    expect(del.headers.allow).toBe('GET, HEAD');
+    expect(del.headers['www-authenticate']).toBeUndefined();
+    const options = await t.http().options('/healthz');
+    expect(options.status).toBe(405);
+    expect(options.headers.allow).toBe('GET, HEAD');
+    // The query string is not part of the path.
+    expect((await t.http().patch('/healthz?x=1')).headers.allow).toBe('GET, HEAD');
+  });
+
+  it('keeps 404 for paths no method serves, even beside a served one', async () => {
+    for (const path of ['/no/such/route', '/fixture/portfolio/extra', '/fixture/items', '/healthz/']) {
+      const res = await t.http().delete(path);
+      expectClientError(res, 'not_found');
+      expect(res.status).toBe(404);
+      expect(res.headers.allow).toBeUndefined();
+    }
+    // A parameter over the router's limit matches no route under any method.
+    const long = await t.http().delete(`/fixture/items/${'a'.repeat(300)}`);
+    expect(long.status).toBe(404);
+    expect(long.headers.allow).toBeUndefined();
+    expect(long.text).not.toContain('aaaa');
+  });
+
   it('keeps serving after all of the above', async () => {
     const res = await t.http().get('/fixture/portfolio').set('Authorization', `Bearer ${validToken}`);
     expect(res.status).toBe(200);

@@ -7,6 +7,7 @@ import { isDpopScheme } from '../dpop/dpop-scheme';
 import { AuthError, OAuthError } from './auth-error';
 import type { CredentialReason, RequestReason } from '../../common/errors/request-reasons';
 import { RequestError } from '../../common/errors/request-error';
+import { allowedMethodsOf } from '../../common/http/allowed-methods';
 
 interface ErrorBody {
   error: string;
@@ -101,7 +102,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
 
-    const status = clientStatusOf(exception);
+    let status = clientStatusOf(exception);
+    if (status === 404) {
+      // A path served under other methods: RFC 9110 §15.5.6 asks for 405 and the methods it takes.
+      const allowed = allowedMethodsOf(request);
+      if (allowed.length > 0) {
+        void reply.header('allow', allowed.join(', '));
+        status = 405;
+      }
+    }
     if (status !== undefined) {
       const [reason, description] = REQUEST_ERRORS[status] ?? REQUEST_ERRORS[400];
       send(reply, status, {
