@@ -430,6 +430,14 @@ describe('DPoP (RFC 9449) at the resource server', () => {
       expect(challenges(anonymous)).toEqual([`DPoP ${ALGS}`]);
     });
 
+    it('still calls a Bearer header that is not one token malformed, before saying DPoP is required', async () => {
+      const token = await issuer.token();
+      for (const header of [`Bearer ${token} ${token}`, `Bearer ${token}!`, 'Bearer a\u00e9b']) {
+        const res = await app.http().get('/dpop-fixture/read').set('Authorization', header);
+        expect([res.status, res.body.reason]).toEqual([401, 'malformed_token']);
+      }
+    });
+
     it('serves a DPoP request', async () => {
       const token = await boundToken();
       const res = await app

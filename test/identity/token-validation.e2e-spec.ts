@@ -179,6 +179,21 @@ describe('token validation against an external OIDC issuer', () => {
     await expectRefused(`${header}.${payload}.`, 'invalid_signature');
   });
 
+  it('refuses a signature spelled with stray bits in its last character, which decodes to the same bytes', async () => {
+    const token = await issuer.token();
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    // 256 bytes end in one byte of 2 characters: the last carries 2 bits of data and 4 of padding.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(signature.slice(-1));
+    expect(last % 16).toBe(0);
+    const respelled = `${signature.slice(0, -1)}${alphabet[last + 1]}`;
+    expect(Buffer.from(respelled, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+    const forged = `${token.slice(0, token.lastIndexOf('.') + 1)}${respelled}`;
+    await expectRefused(forged, 'malformed_token');
+    // The token as issued still passes (and a refusal is not remembered against it).
+    expect((await whoami(token)).status).toBe(200);
+  });
+
   it('refuses a token signed by another key under a published kid', async () => {
     const stranger = await newKey();
     const forged = await issuer.token({}, { key: { ...stranger, kid: issuer.key.kid } });

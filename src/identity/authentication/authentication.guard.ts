@@ -7,7 +7,7 @@ import { AuthDecisions } from '../decisions/auth-decisions';
 import { AuthError } from '../errors/auth-error';
 import { DpopProofs } from '../dpop/dpop-proofs';
 import { readDpopToken } from '../dpop/dpop-scheme';
-import { bearerCandidate, readBearer } from '../jwt/bearer';
+import { B64TOKEN, bearerCandidate, readBearerForInspection } from '../jwt/bearer';
 import { JwtStrategy, reasonOfJwtFailure, type TokenCarrier } from '../jwt/jwt.strategy';
 import { ANONYMOUS, type Principal } from '../principal';
 import { type AuthenticatedRequest, requestOf, routeTemplateOf } from '../request-context';
@@ -90,7 +90,8 @@ export class AuthenticationGuard implements CanActivate {
       const dpopToken = readDpopToken(header);
       if (dpopToken !== undefined) return this.authenticateDpop(context, request, dpopToken, access);
     }
-    const presented = readBearer(header);
+    // Not checked character by character here: `inspect`, the verifier's first step, is stricter.
+    const presented = readBearerForInspection(header);
     if (presented.scheme !== 'bearer') {
       // Only a request that presents nothing at all may be served anonymously: credentials of another
       // scheme, or a token in the query, are refused, never ignored.
@@ -105,8 +106,11 @@ export class AuthenticationGuard implements CanActivate {
       }
       throw new AuthError('missing_token');
     }
-    // Refused before any verification: no bearer token can pass, valid or not.
-    if (this.dpopRequired) throw new AuthError('dpop_required');
+    // Refused before any verification: no bearer token can pass, valid or not. A header that is not one
+    // token at all is still malformed first, as `readBearer` would have said.
+    if (this.dpopRequired) {
+      throw new AuthError(B64TOKEN.test(presented.token) ? 'dpop_required' : 'malformed_token');
+    }
     return this.verifyAndRemember(presented.token, connection, access).then((principal) =>
       this.admitBearer(request, principal, access),
     );

@@ -5,7 +5,7 @@ import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig, type DpopConfig, type SigningAlgorithm } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import { keySuits, signatureVerifies } from '../jwt/jws-signature';
-import { BASE64URL, decodeJsonSegment } from '../jwt/strict-json';
+import { base64urlBytes, decodeJsonSegment } from '../jwt/strict-json';
 import { normalizeHtu } from './htu';
 
 /** Longer than any honest proof (an RSA-4096 `jwk` and a long `jti` stay under 2 KiB). */
@@ -83,11 +83,11 @@ export class DpopProofVerifier {
       this.headers.set(segment, checked);
     }
     const claims = decodeJsonSegment(proof.slice(firstDot + 1, secondDot));
-    const signature = proof.slice(secondDot + 1);
-    if (claims === undefined || !BASE64URL.test(signature)) throw invalidProof();
+    const signature = base64urlBytes(proof.slice(secondDot + 1));
+    if (claims === undefined || signature === undefined) throw invalidProof();
     // Synchronous on purpose: jose's Node build verifies on the libuv threadpool, and that handoff cost
     // more than the ECDSA check itself on a busy core (ADR 0016).
-    if (!verifiesOver(checked, proof.slice(0, secondDot), Buffer.from(signature, 'base64url'))) {
+    if (!verifiesOver(checked, proof.slice(0, secondDot), signature)) {
       throw invalidProof();
     }
     return { jkt: checked.jkt, ...this.checkClaims(claims, expected) };

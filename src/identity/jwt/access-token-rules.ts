@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig, type SigningAlgorithm } from '../../config/app-config';
 import { AuthError } from '../errors/auth-error';
 import type { Actor, ActorLink, ActorType, Principal } from '../principal';
-import { BASE64URL, decodeJsonSegment } from './strict-json';
+import { base64urlBytes, decodeJsonSegment } from './strict-json';
 
 /** `typ` values of access tokens (RFC 9068, with its optional `application/` prefix, and Auth0's `JWT`). */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt']);
@@ -92,8 +92,8 @@ export class AccessTokenRules {
     }
     const header = this.decodedHeader(token.slice(0, firstDot));
     const claims = decodeJsonSegment(token.slice(firstDot + 1, secondDot));
-    const signature = token.slice(secondDot + 1);
-    if (!header || !claims || !BASE64URL.test(signature)) throw new AuthError('malformed_token');
+    const signature = base64urlBytes(token.slice(secondDot + 1));
+    if (!header || !claims || !signature) throw new AuthError('malformed_token');
     const { alg, typ, kid, crit, zip } = header;
     if (typeof alg !== 'string') throw new AuthError('malformed_token');
     if (!(this.auth.algorithms as readonly string[]).includes(alg))
@@ -116,7 +116,7 @@ export class AccessTokenRules {
       alg: alg as SigningAlgorithm,
       claims,
       signingInput: token.slice(0, secondDot),
-      signature: Buffer.from(signature, 'base64url'),
+      signature,
     };
   }
 

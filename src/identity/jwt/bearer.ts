@@ -23,10 +23,23 @@ const OTHER: PresentedCredentials = { scheme: 'other' };
  * is `malformed_token`.
  */
 export function readBearer(header: string | string[] | undefined): PresentedCredentials {
+  const presented = readBearerForInspection(header);
+  if (presented.scheme === 'bearer' && !B64TOKEN.test(presented.token))
+    throw new AuthError('malformed_token');
+  return presented;
+}
+
+/**
+ * `readBearer` without its character check, for a caller that hands the token to
+ * `AccessTokenRules.inspect` next. Its checks are stricter: three base64url segments, whose alphabet and
+ * dots lie inside b64token's, so every token the character check would refuse, `inspect` refuses as
+ * `malformed_token` before reading anything in it. Spares a never-seen token one scan of ~1 KB.
+ */
+export function readBearerForInspection(header: string | string[] | undefined): PresentedCredentials {
   if (header === undefined) return NONE;
   if (typeof header !== 'string' || !isBearerScheme(header)) return OTHER;
   const candidate = bearerCandidate(header);
-  if (candidate === undefined || !B64TOKEN.test(candidate)) throw new AuthError('malformed_token');
+  if (candidate === undefined || candidate.length === 0) throw new AuthError('malformed_token');
   return { scheme: 'bearer', token: candidate };
 }
 

@@ -1,6 +1,39 @@
-import { decodeJsonSegment, parseJsonWithoutDuplicates } from './strict-json';
+import { base64urlBytes, decodeJsonSegment, parseJsonWithoutDuplicates } from './strict-json';
 
 const encode = (text: string | Buffer): string => Buffer.from(text).toString('base64url');
+
+describe(base64urlBytes.name, () => {
+  it('decodes canonical base64url of any length, the empty segment included', () => {
+    for (let length = 0; length < 40; length += 1) {
+      const bytes = Buffer.from(Array.from({ length }, (_, i) => (i * 53 + 251) % 256));
+      expect(base64urlBytes(bytes.toString('base64url'))).toEqual(bytes);
+    }
+  });
+
+  // Each of these decodes, leniently, to bytes: Node's own decoder accepts every one of them.
+  it.each([
+    ['standard base64 characters', Buffer.from([0xfb, 0xff]).toString('base64')],
+    ['padding', 'YQ=='],
+    ['a space', 'YW Jj'],
+    ['a line break', 'YWJj\nZGVm'],
+    ['a dot', 'YWJj.ZGVm'],
+    ['a character beyond ASCII', 'YWJjé'],
+    ['a character whose low byte is in the alphabet', 'YWJj\u0141'],
+    ['a length that no bytes encode to', 'YWJjZ'],
+  ])('refuses %s', (_name, segment) => {
+    expect(Buffer.from(segment, 'base64url').length).toBeGreaterThan(0);
+    expect(base64urlBytes(segment)).toBeUndefined();
+  });
+
+  it('refuses a last character with stray bits, which decodes to the same bytes as the canonical one', () => {
+    // "a" is YQ; YR, YS … YV carry the same two bits of data and non-zero padding bits.
+    for (const other of ['YR', 'YS', 'YT', 'YU', 'YV']) {
+      expect(Buffer.from(other, 'base64url')).toEqual(Buffer.from('a'));
+      expect(base64urlBytes(other)).toBeUndefined();
+    }
+    expect(base64urlBytes('YQ')).toEqual(Buffer.from('a'));
+  });
+});
 
 describe(decodeJsonSegment.name, () => {
   it('decodes a base64url JSON object', () => {

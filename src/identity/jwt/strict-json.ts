@@ -1,11 +1,23 @@
 // `ignoreBOM` keeps a leading byte-order mark in the text, where JSON.parse refuses it: a BOM is not JSON.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-/** A JWS segment's alphabet (RFC 7515 §2: base64url without padding); the empty segment matches. */
-export const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * The bytes of a JWS segment, or undefined when the segment is not exactly their base64url (RFC 7515 §2:
+ * the URL-safe alphabet, no padding); the empty segment is the empty bytes. Node's decoder skips
+ * characters outside the alphabet and takes `+` and `/` too, so the bytes are encoded back and compared
+ * with the segment: one native pass each way, cheaper than a character check in JavaScript (a regular
+ * expression took ~1 ns a character, the round trip about half that). It is also stricter: a final
+ * character with stray low bits (RFC 4648 §3.5) decodes to the same bytes as the canonical one and is
+ * refused, so a token has one spelling.
+ */
+export function base64urlBytes(segment: string): Buffer | undefined {
+  const bytes = Buffer.from(segment, 'base64url');
+  return bytes.toString('base64url') === segment ? bytes : undefined;
+}
 
 /**
  * Decodes one JWS segment (base64url → strict UTF-8 → JSON) into an object, or returns undefined when the
- * segment is not exactly that: bad base64url, invalid UTF-8, a byte-order mark, not JSON, not an object,
+ * segment is not exactly that: not canonical base64url, invalid UTF-8, a byte-order mark, not JSON, not an object,
  * or an object that repeats a member name. `JSON.parse` keeps the last duplicate while other parsers
  * keep the first, so a token like `{"sub":"alice","sub":"admin"}` would mean different things to
  * different services.
@@ -14,11 +26,12 @@ export const BASE64URL = /^[A-Za-z0-9_-]*$/;
  * member, so the text has exactly as many `:` as members; `JSON.parse` keeps one key per distinct name.
  */
 export function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
-  if (!BASE64URL.test(segment)) return undefined;
+  const bytes = base64urlBytes(segment);
+  if (bytes === undefined) return undefined;
   let text: string;
   let value: unknown;
   try {
-    text = utf8.decode(Buffer.from(segment, 'base64url'));
+    text = utf8.decode(bytes);
     value = JSON.parse(text);
   } catch {
     return undefined;
