@@ -30,19 +30,17 @@ function requestIdOf(request: IncomingMessage): string {
 }
 
 /**
- * Errors Node's HTTP parser raises before a request exists (oversized headers, garbage on the wire) still
- * get a JSON answer with a reason, instead of a bare status line.
+ * A JSON answer with a reason, written straight to a socket that has no request object to answer through
+ * (the parser failed, or the method is CONNECT); the connection closes after it.
  */
-function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+function answerOnSocket(socket: Socket, status: 400 | 431, description: string): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
   const body = JSON.stringify({
     error: 'invalid_request',
-    error_description:
-      status === 431 ? 'The request headers are too large' : 'The request could not be parsed',
+    error_description: description,
     reason: 'invalid_request',
     request_id: newRequestId(),
   });
@@ -50,6 +48,32 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
     `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * Errors Node's HTTP parser raises before a request exists (oversized headers, garbage on the wire) still
+ * get a JSON answer with a reason, instead of a bare status line.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'HPE_HEADER_OVERFLOW') answerOnSocket(socket, 431, 'The request headers are too large');
+  else answerOnSocket(socket, 400, 'The request could not be parsed');
+}
+
+/**
+ * CONNECT asks for a tunnel, which only a proxy makes. Node hands it to a `connect` listener and, without
+ * one, drops the connection unanswered; it is answered 400 instead, as other malformed requests are.
+ */
+function answerConnect(_request: IncomingMessage, socket: Socket): void {
+  answerOnSocket(socket, 400, 'CONNECT is not served: this is not a proxy');
+}
+
+/**
+ * RFC 9112 §3.2: an HTTP/1.1 request without a `Host` header is answered 400. Node's own check does that
+ * with an empty body, so it is turned off (`requireHostHeader: false`) and made here, in the service's
+ * shape. (An empty `Host` is allowed: it is what a client sends for a URI without an authority.)
+ */
+function lacksHost(request: FastifyRequest): boolean {
+  return request.headers.host === undefined && request.raw.httpVersion === '1.1';
 }
 
 /** Content types of JSON lines, accepted only by `@RawTextBody` routes (which parse them). */
@@ -123,6 +147,7 @@ export function fastifyAdapter(logger: PinoLogger): FastifyAdapter {
     requestIdHeader: false,
     clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError,
+    http: { requireHostHeader: false },
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
@@ -149,8 +174,13 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   fastify.decorateRequest('principal', null);
   fastify.decorateRequest('authzCounted', false);
   fastify.decorateRequest('orgAccess', null);
+  fastify.server.on('connect', answerConnect);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    if (lacksHost(request)) {
+      done(new RequestError('invalid_request', 400, 'The request has no Host header'));
+      return;
+    }
     // A browser client (CORS) may read the challenges and the DPoP nonce it must answer with.
     if (request.headers.origin !== undefined) {
       void reply.header('access-control-expose-headers', EXPOSED_HEADERS);

@@ -97,6 +97,43 @@ describe('bad input', () => {
     expect(response).toMatch(/^HTTP\/1\.1 400 /);
   });
 
+  /** The status and JSON body of a raw response (which must have one). */
+  function parsed(response: string): { status: number; body: Record<string, unknown> } {
+    const [head, body] = response.split('\r\n\r\n');
+    expect(head).toMatch(/content-type: application\/json/i);
+    return { status: Number(head.split(' ')[1]), body: JSON.parse(body) as Record<string, unknown> };
+  }
+
+  it('answers an HTTP/1.1 request without a Host header with 400 in the service shape (RFC 9112 §3.2)', async () => {
+    const port = t.config.http.port;
+    const missing = parsed(await rawRequest(port, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n'));
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ error: 'invalid_request', reason: 'invalid_request' });
+    expect(typeof missing.body.request_id).toBe('string');
+    // Not even a valid token gets past it.
+    const withToken = await rawRequest(
+      port,
+      `GET /fixture/portfolio HTTP/1.1\r\nAuthorization: Bearer ${validToken}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(parsed(withToken).status).toBe(400);
+    // HTTP/1.0 has no Host requirement, and an empty Host is what a client sends for a URI without authority.
+    expect(await rawRequest(port, 'GET /healthz HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+    expect(await rawRequest(port, 'GET /healthz HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n')).toMatch(
+      /^HTTP\/1\.1 200 /,
+    );
+  });
+
+  it('answers CONNECT with 400 in the service shape instead of dropping the connection', async () => {
+    const response = await rawRequest(
+      t.config.http.port,
+      'CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n',
+    );
+    const { status, body } = parsed(response);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: 'invalid_request', reason: 'invalid_request' });
+    expect(body.error_description).not.toContain('443');
+  });
+
   it('answers a JSON body that does not parse with 400 malformed_body', async () => {
     for (const body of ['{bad', '{"a":', '']) {
       const res = await t.http().post('/auth/local/login').set('content-type', 'application/json').send(body);
