@@ -18,13 +18,14 @@ export class SecondSightings {
   private readonly fingerprints = new Int32Array(SLOTS);
 
   /**
-   * Whether `key` (a SHA-256 in base64url) was noted before; it then leaves the table. Otherwise it is
-   * noted, and the answer is false. Allocates nothing.
+   * Whether `key` (random characters: the end of a token's signature) was noted before; it then leaves
+   * the table. Otherwise it is noted, and the answer is false. Allocates nothing.
    */
   seenBefore(key: string): boolean {
-    const slot = mix(key, 0, 8) & (SLOTS - 1);
+    const half = key.length >> 1;
+    const slot = mix(key, 0, half) & (SLOTS - 1);
     // Odd, so never 0, which marks an empty slot.
-    const fingerprint = mix(key, 8, 16) | 1;
+    const fingerprint = mix(key, half, key.length) | 1;
     if (this.fingerprints[slot] === fingerprint) {
       this.fingerprints[slot] = 0;
       return true;
@@ -35,8 +36,8 @@ export class SecondSightings {
 }
 
 /**
- * FNV-1a over the characters `from` to `to` of a key. The key is a digest, so its characters are
- * already uniform; this only folds them into 32 bits, not for any secrecy.
+ * FNV-1a over the characters `from` to `to` of a key. The key's characters are already as good as
+ * random; this only folds them into 32 bits, not for any secrecy.
  */
 function mix(key: string, from: number, to: number): number {
   let hash = 0x811c9dc5;

@@ -38,6 +38,26 @@ describe(VerifiedTokenCache.name, () => {
     expect(cache.find('token-a', null)?.sub).toBe('alice');
   });
 
+  it('never answers a token that copies the end of a remembered token: the lookup key is not the token', () => {
+    const signature = 'S'.repeat(330) + 'kX3-q9_ZrT0w';
+    const remembered = `header.payload-of-alice.${signature}`;
+    const forged = `header.payload-of-mallory.${signature}`;
+    cache.remember(remembered, principalOf('alice'), null, cache.epoch);
+    expect(cache.find(forged, null)).toBeUndefined();
+    // The forged token's miss leaves the remembered one in place, and its verification (failed) adds nothing.
+    expect(cache.find(remembered, null)?.sub).toBe('alice');
+    expect(cache.size).toBe(1);
+  });
+
+  it('keeps two remembered tokens that share their last characters apart, the later one in the entry', () => {
+    const end = 'kX3-q9_ZrT0w';
+    cache.remember(`a.b.${end}`, principalOf('alice'), null, cache.epoch);
+    cache.remember(`c.d.${end}`, principalOf('bob'), null, cache.epoch);
+    expect(cache.find(`c.d.${end}`, null)?.sub).toBe('bob');
+    // Verified again on its next use, never answered as bob.
+    expect(cache.find(`a.b.${end}`, null)).toBeUndefined();
+  });
+
   it('remembers a token that was never looked up', () => {
     cache.remember('token-c', principalOf('carol'), null, cache.epoch);
     expect(cache.find('token-c', null)?.sub).toBe('carol');

@@ -12,19 +12,41 @@ import { SecondSightings } from './second-sightings';
 /** At most this many verified tokens are remembered (about 1 KiB each: ~10 MiB at the cap). */
 export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
 
-/** The cache key of a token: its SHA-256, so the cache holds no bearer token and keys stay small. */
-function keyOf(token: string): string {
+/** How many of a token's last characters it is looked up by: 11 carry 6 bits each, the last at least 2. */
+const LOOKUP_KEY_LENGTH = 12;
+
+/** The SHA-256 of a token: what a remembered token is recognised by, so the cache holds no bearer token. */
+function digestOf(token: string): string {
   return hash('sha256', token, 'base64url');
 }
 
 /**
- * Tokens that passed full validation, keyed by the SHA-256 of the token string, so a token seen again
- * skips signature and claim validation — and nothing else: scope, step-up, MCP audience and DPoP checks
- * run on every request. `exp` and `nbf` are re-checked on every hit; entries leave at expiry, when the
- * issuer's key set changes (a removed key must stop verifying at once), and when a subject's tokens are
- * revoked. Only successes are stored: a token that failed is never remembered as valid. Once the cache
- * is full, a token enters on its second verification (`SecondSightings`): storing it evicts another,
- * and a token used once is never read again, so it must not push out a token in use.
+ * Where the cache looks a token up: the last characters of its signature. They are as good as random,
+ * so they tell remembered tokens apart (68 bits or more) without hashing anything, and a token never seen
+ * before, the cache's most common miss once it is full, costs no hash at all. The lookup key only finds
+ * an entry: the entry is the token's only when the token's SHA-256 is the one stored with it, so a token
+ * that copies a remembered token's signature gets no further than that comparison. (V8 copies a slice
+ * under 13 characters: the key holds nothing of the token beyond itself.)
+ */
+function lookupKeyOf(token: string): string {
+  return token.slice(-LOOKUP_KEY_LENGTH);
+}
+
+interface Entry {
+  readonly principal: Principal;
+  /** `digestOf` the token: an entry found by lookup key is the token's only if this matches. */
+  readonly digest: string;
+}
+
+/**
+ * Tokens that passed full validation, so a token seen again skips signature and claim validation — and
+ * nothing else: scope, step-up, MCP audience and DPoP checks run on every request. A token is found by
+ * the last characters of its signature and recognised by its SHA-256 (see `lookupKeyOf`). `exp` and `nbf`
+ * are re-checked on every hit; entries leave at expiry, when the issuer's key set changes (a removed key
+ * must stop verifying at once), and when a subject's tokens are revoked. Only successes are stored: a
+ * token that failed is never remembered as valid. Once the cache is full, a token enters on its second
+ * verification (`SecondSightings`): storing it evicts another, and a token used once is never read
+ * again, so it must not push out a token in use.
  *
  * In front of the LRU, each open connection remembers the last token verified on it (one per
  * connection, gone with the connection), so a kept-alive client that repeats its token costs a string
@@ -33,20 +55,13 @@ function keyOf(token: string): string {
  */
 @Injectable()
 export class VerifiedTokenCache {
-  private readonly entries = new LRUCache<string, Principal>({ max: VERIFIED_TOKEN_CACHE_ENTRIES });
+  private readonly entries = new LRUCache<string, Entry>({ max: VERIFIED_TOKEN_CACHE_ENTRIES });
   /** Per connection, the last token verified on it; lapses when `generation` moves on. */
   private readonly lastOnConnection = new ConnectionTokenMemos();
-  /** Tokens verified once while the cache was full, and not remembered, by key. */
+  /** Tokens verified once while the cache was full, and not remembered, by lookup key. */
   private readonly sightings = new SecondSightings();
   /** Bumped whenever remembered tokens must be verified again (key set change, revocation). */
   private generation = 0;
-  /**
-   * The last token `find` missed and its key. A miss is followed by that token's verification and, when
-   * it passes, by `remember`, which then reuses the key instead of hashing the token a second time. (Like
-   * the connection memos, this holds a token string; the LRU itself holds only hashes.)
-   */
-  private lastMissToken: string | undefined;
-  private lastMissId = '';
   private readonly skewSeconds: number;
   /** The lookup counter's two series, counted as plain numbers (see HotCounter). */
   private readonly hits: HotSeries;
@@ -77,14 +92,14 @@ export class VerifiedTokenCache {
       this.hits.count += 1;
       return last;
     }
-    const id = keyOf(token);
-    const principal = this.entries.get(id);
+    const lookupKey = lookupKeyOf(token);
+    const entry = this.entries.get(lookupKey);
+    // Another token under the same lookup key (a copied signature) misses, and leaves the entry alone.
+    const principal = entry !== undefined && entry.digest === digestOf(token) ? entry.principal : undefined;
     if (!principal || !this.isCurrent(principal)) {
       // Outside its window the token takes the full path again, which names the exact reason.
-      if (principal) this.entries.delete(id);
+      if (principal) this.entries.delete(lookupKey);
       this.misses.count += 1;
-      this.lastMissToken = token;
-      this.lastMissId = id;
       return undefined;
     }
     this.hits.count += 1;
@@ -110,9 +125,9 @@ export class VerifiedTokenCache {
     const remaining = ((principal.expiresAt ?? 0) + this.skewSeconds) * 1000 - Date.now();
     if (remaining <= 0) return;
     if (connection) this.lastOnConnection.note(connection, token, principal, this.generation);
-    const id = token === this.lastMissToken ? this.lastMissId : keyOf(token);
-    if (this.entries.size < this.entries.max || this.sightings.seenBefore(id)) {
-      this.entries.set(id, principal, { ttl: remaining });
+    const lookupKey = lookupKeyOf(token);
+    if (this.entries.size < this.entries.max || this.sightings.seenBefore(lookupKey)) {
+      this.entries.set(lookupKey, { principal, digest: digestOf(token) }, { ttl: remaining });
     }
   }
 
@@ -131,8 +146,8 @@ export class VerifiedTokenCache {
   forgetSubjects(subjects: ReadonlySet<string>): void {
     // Connection memos of any subject lapse too; they are one token per connection, cheap to rebuild.
     this.generation += 1;
-    for (const [id, principal] of this.entries.entries()) {
-      if (subjects.has(principal.sub)) this.entries.delete(id);
+    for (const [lookupKey, entry] of this.entries.entries()) {
+      if (subjects.has(entry.principal.sub)) this.entries.delete(lookupKey);
     }
   }
 
