@@ -27,7 +27,7 @@ describe(VerifiedTokenCache.name, () => {
   });
 
   it('finds a remembered token under its own key whatever was missed in between', () => {
-    // A miss notes its token's key for the `remember` that follows it; other misses may come first.
+    // Misses leave nothing behind: each token is remembered under its own key, whatever came between.
     expect(cache.find('token-a', null)).toBeUndefined();
     expect(cache.find('token-b', null)).toBeUndefined();
     cache.remember('token-a', principalOf('alice'), null, cache.epoch);

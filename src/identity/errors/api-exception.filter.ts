@@ -32,8 +32,10 @@ const REQUEST_ERRORS: Record<number, [RequestReason | CredentialReason, string]>
 /**
  * The only writer of error responses. `AuthError` → 401/403 with an RFC 6750 `WWW-Authenticate` header;
  * `OAuthError` → RFC 6749 token-endpoint error; client errors (validation, unparsable bodies, unknown
- * routes) → 4xx with a reason; anything else → logged with the request id and answered
- * `500 server_error`, never with a stack or a library message.
+ * routes, a method the path does not take: 405 with `Allow`) → 4xx with a reason; anything else →
+ * logged with the request id and answered `500 server_error`, never with a stack or a library message.
+ * (The parser's refusals, which have no request to answer through, are written in the same shape by
+ * `configure-app.ts`.)
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
