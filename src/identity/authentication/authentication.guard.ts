@@ -7,7 +7,7 @@ import { AuthDecisions } from '../decisions/auth-decisions';
 import { AuthError } from '../errors/auth-error';
 import { DpopProofs } from '../dpop/dpop-proofs';
 import { readDpopToken } from '../dpop/dpop-scheme';
-import { B64TOKEN, bearerCandidate, readBearerForInspection } from '../jwt/bearer';
+import { bearerCandidate, readBearer, readBearerForInspection } from '../jwt/bearer';
 import { JwtStrategy, reasonOfJwtFailure, type TokenCarrier } from '../jwt/jwt.strategy';
 import { ANONYMOUS, type Principal } from '../principal';
 import { type AuthenticatedRequest, requestOf, routeTemplateOf } from '../request-context';
@@ -106,10 +106,11 @@ export class AuthenticationGuard implements CanActivate {
       }
       throw new AuthError('missing_token');
     }
-    // Refused before any verification: no bearer token can pass, valid or not. A header that is not one
-    // token at all is still malformed first, as `readBearer` would have said.
+    // Refused before any verification: no bearer token can pass, valid or not. `readBearer` first, so
+    // a header that is not one token at all is still called malformed.
     if (this.dpopRequired) {
-      throw new AuthError(B64TOKEN.test(presented.token) ? 'dpop_required' : 'malformed_token');
+      readBearer(header);
+      throw new AuthError('dpop_required');
     }
     return this.verifyAndRemember(presented.token, connection, access).then((principal) =>
       this.admitBearer(request, principal, access),
