@@ -69,10 +69,7 @@ export class AuthenticationGuard implements CanActivate {
     });
   }
 
-  /**
-   * Synchronous whenever the token's key is in hand: a cache hit, and a never-seen token signed by a
-   * known key, cost no promise. Only a key fetch (an unknown `kid`) or a DPoP proof makes it wait.
-   */
+  /** Synchronous on a cache hit: the common case costs no promise. */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const access = this.access.of(context);
     if (access.public) return true;
@@ -115,10 +112,9 @@ export class AuthenticationGuard implements CanActivate {
       readBearer(header);
       throw new AuthError('dpop_required');
     }
-    const verified = this.verifyAndRemember(presented.token, connection, access);
-    return verified instanceof Promise
-      ? verified.then((principal) => this.admitBearer(request, principal, access))
-      : this.admitBearer(request, verified, access);
+    return this.verifyAndRemember(presented.token, connection, access).then((principal) =>
+      this.admitBearer(request, principal, access),
+    );
   }
 
   /**
@@ -148,32 +144,22 @@ export class AuthenticationGuard implements CanActivate {
     return this.admit(request, principal, access);
   }
 
-  /** The principal, at once when the key was in hand; remembered unless the cache moved on meanwhile. */
-  private verifyAndRemember(
-    token: string,
-    connection: object,
-    access: RouteAccess,
-  ): Principal | Promise<Principal> {
+  private verifyAndRemember(token: string, connection: object, access: RouteAccess): Promise<Principal> {
     const epoch = this.verified.epoch;
-    const remembered = (principal: Principal): Principal => {
-      this.verified.remember(token, principal, connection, epoch);
-      return principal;
-    };
-    const refused = (error: unknown): never => {
-      // A token that claims to be a client (`<id>@clients`) without being one is, to an M2M-only
-      // route, simply not an M2M token: say so, as for any other token of the wrong kind.
-      if (access.m2mOnly && error instanceof AuthError && error.reason === 'invalid_actor') {
-        throw new AuthError('not_m2m');
-      }
-      throw error;
-    };
-    let verified: Principal | Promise<Principal>;
-    try {
-      verified = this.verify(token);
-    } catch (error) {
-      return refused(error);
-    }
-    return verified instanceof Promise ? verified.then(remembered, refused) : remembered(verified);
+    return this.verify(token).then(
+      (principal) => {
+        this.verified.remember(token, principal, connection, epoch);
+        return principal;
+      },
+      (error: unknown) => {
+        // A token that claims to be a client (`<id>@clients`) without being one is, to an M2M-only
+        // route, simply not an M2M token: say so, as for any other token of the wrong kind.
+        if (access.m2mOnly && error instanceof AuthError && error.reason === 'invalid_actor') {
+          throw new AuthError('not_m2m');
+        }
+        throw error;
+      },
+    );
   }
 
   private admit(request: AuthenticatedRequest, principal: Principal, access: RouteAccess): true {
@@ -195,33 +181,15 @@ export class AuthenticationGuard implements CanActivate {
    * registry by name: two app instances in one process (tests) would otherwise verify against each
    * other's issuer.
    */
-  private verify(token: string): Principal | Promise<Principal> {
+  private verify(token: string): Promise<Principal> {
     const carrier: TokenCarrier = { bearerToken: token };
-    // A delegate per request: the actions are this request's, so sharing the instance would cross requests.
-    const attempt = Object.create(this.strategy) as JwtStrategy & StrategyActions;
-    let reported: StrategyReport | undefined;
-    let awaiting: ((report: StrategyReport) => void) | undefined;
-    // passport-strategy reports once; a second report of the same attempt is ignored, as a settled
-    // promise ignores a second settlement.
-    const report = (outcome: StrategyReport): void => {
-      if (reported !== undefined) return;
-      reported = outcome;
-      awaiting?.(outcome);
-    };
-    attempt.success = (principal: unknown) => report({ error: null, principal, info: undefined });
-    attempt.fail = (info: unknown) => report({ error: null, principal: false, info });
-    attempt.error = (error: unknown) => report({ error, principal: false, info: undefined });
-    attempt.authenticate(carrier as never, {});
-    // With the key in hand the strategy has reported already (see JwtStrategy); a key fetch reports later.
-    if (reported !== undefined) return outcomeOf(reported);
     return new Promise<Principal>((resolve, reject) => {
-      awaiting = (outcome) => {
-        try {
-          resolve(outcomeOf(outcome));
-        } catch (failure) {
-          reject(asError(failure));
-        }
-      };
+      // A delegate per request: the actions are this request's, so sharing the instance would cross requests.
+      const attempt = Object.create(this.strategy) as JwtStrategy & StrategyActions;
+      attempt.success = (principal: unknown) => settle(resolve, reject, null, principal, undefined);
+      attempt.fail = (info: unknown) => settle(resolve, reject, null, false, info);
+      attempt.error = (error: unknown) => settle(resolve, reject, error, false, undefined);
+      attempt.authenticate(carrier as never, {});
     });
   }
 }
@@ -233,11 +201,18 @@ interface StrategyActions {
   error(error: unknown): void;
 }
 
-/** One report of the strategy, as passport's own callback receives it: `(error, principal, info)`. */
-interface StrategyReport {
-  readonly error: unknown;
-  readonly principal: unknown;
-  readonly info: unknown;
+function settle(
+  resolve: (principal: Principal) => void,
+  reject: (error: Error) => void,
+  error: unknown,
+  principal: unknown,
+  info: unknown,
+): void {
+  try {
+    resolve(outcomeOf(error, principal, info));
+  } catch (failure) {
+    reject(asError(failure));
+  }
 }
 
 /** Mutations, `/_internal/*`, `/mcp/*`, `@StepUp` and `@AlwaysStrict()` routes never serve anonymous callers. */
@@ -252,7 +227,7 @@ function asError(value: unknown): Error {
 }
 
 /** The principal, or the AuthError that says why there is none. */
-function outcomeOf({ error, principal, info }: StrategyReport): Principal {
+function outcomeOf(error: unknown, principal: unknown, info: unknown): Principal {
   if (error instanceof AuthError) throw error;
   // Anything else thrown while verifying is our fault, not the caller's: the filter logs it as a 500.
   if (error) throw asError(error);

@@ -108,35 +108,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
       // options that passport-jwt would carry to a verifier that no longer reads them.
       passReqToCallback: true,
     });
-    // @nestjs/passport hands passport-jwt an async wrapper around `validate`, so even a token whose key
-    // was in hand would be reported a turn of the microtask queue later, and the guard would need a
-    // promise for every never-seen token. passport-jwt calls its `verify` callback (kept as `_verify`,
-    // the second argument of its constructor) with the claims; this one calls `validate` and reports at
-    // once. `done` is called outside the `try`: what it throws is the guard's, not a refusal of the token.
-    (this as unknown as PassportJwtVerify)._verify = (request, claims, done) => {
-      let principal: Principal;
-      try {
-        principal = this.validate(request, claims);
-      } catch (error) {
-        done(error, false);
-        return;
-      }
-      done(null, principal);
-    };
   }
 
   validate(_request: unknown, claims: unknown): Principal {
     return this.rules.toPrincipal(claims);
   }
-}
-
-/** passport-jwt's verify callback with `passReqToCallback`: `(request, claims, done)`. */
-interface PassportJwtVerify {
-  _verify(
-    request: unknown,
-    claims: unknown,
-    done: (error: unknown, principal: Principal | false) => void,
-  ): void;
 }
 
 /** Why passport refused: our parts fail with an AuthError; anything else is a token we cannot read. */
