@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { JOB_QUEUE, type JobQueue } from '../src/jobs/job-queue';
 import { eventually, startTestApp, type TestApp } from './support/app';
+import { runRedisPrefix } from './support/redis-prefix';
 import { REDIS } from './support/services';
 import { TcpProxy } from './support/tcp-proxy';
 
@@ -62,7 +62,7 @@ describe('jobs without Redis (in-process)', () => {
 });
 
 describe('jobs on Redis (Bull), shared by instances', () => {
-  const prefix = `alphaswarm-test-${randomUUID()}`;
+  const prefix = runRedisPrefix();
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
@@ -139,7 +139,7 @@ describe('jobs on Redis (Bull): shutdown', () => {
         proxy.connectDelayMs = delayMs;
         const t = await startTestApp({
           REDIS_URL: proxy.url,
-          ALPHASWARM_JOBS_QUEUE_PREFIX: `alphaswarm-test-${randomUUID()}`,
+          ALPHASWARM_JOBS_QUEUE_PREFIX: runRedisPrefix(),
         });
         queueOf(t).register('test.noop', async () => undefined);
         await t.close();

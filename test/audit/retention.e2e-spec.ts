@@ -5,6 +5,7 @@ import { AuditRetention, RETENTION_JOB, RETENTION_PERIOD_MS } from '../../src/au
 import { TenantDb } from '../../src/database/tenant-db';
 import { JOB_QUEUE, type JobQueue } from '../../src/jobs/job-queue';
 import { startTestApp, type TestApp } from '../support/app';
+import { runRedisPrefix } from '../support/redis-prefix';
 import { waitFor } from '../support/wait';
 import { REDIS_URL } from '../support/services';
 import { clock, ledgerOf, ManualClockModule, metric, rowsOf, superuser, verify } from './support';
@@ -142,7 +143,7 @@ describe('audit retention (ALPHASWARM_AUTH_AUDIT_RETENTION_DAYS=365)', () => {
 });
 
 describe('audit retention schedule on Redis', () => {
-  const prefix = `alphaswarm-test-${randomUUID()}`;
+  const prefix = runRedisPrefix();
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ ALPHASWARM_JOBS_QUEUE_PREFIX: prefix });

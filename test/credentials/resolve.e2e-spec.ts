@@ -3,6 +3,7 @@ import type { Client } from 'pg';
 import { CredentialCipher } from '../../src/credentials/envelope/credential-cipher';
 import { startTestApp, type TestApp } from '../support/app';
 import { TestIssuer } from '../support/issuer';
+import { runRedisPrefix } from '../support/redis-prefix';
 import { Tenants } from '../support/tenancy';
 import { reasonOf } from '../support/tenancy-admin';
 import { waitFor } from '../support/wait';
@@ -31,7 +32,7 @@ describe('credential resolver', () => {
   let tenants: Tenants;
   let db: Client;
   const keks = kek('k1');
-  const prefix = `resolve-${randomUUID().slice(0, 8)}`;
+  const prefix = runRedisPrefix(`resolve-${randomUUID().slice(0, 8)}`);
 
   beforeAll(async () => {
     issuer = await TestIssuer.start();

@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import { scratchDatabase, type ScratchDatabase } from '../support/db';
 import { TestIssuer } from '../support/issuer';
 import { ROOT, runToExit } from '../support/process';
+import { runRedisPrefix } from '../support/redis-prefix';
 import { REDIS_URL } from '../support/services';
 import { Tenants } from '../support/tenancy';
 import { waitFor } from '../support/wait';
@@ -175,7 +176,7 @@ describe('key-encryption key rotation', () => {
   it('tells running instances over Redis to drop their cached data keys when it finishes', async () => {
     const own = await scratchDatabase();
     const keys = kek('k9');
-    const prefix = `rotation-${Date.now()}`;
+    const prefix = runRedisPrefix(`rotation-${Date.now()}`);
     const env = {
       ...credentialsEnv(issuer, keys, { ALPHASWARM_JOBS_QUEUE_PREFIX: prefix }),
       DATABASE_URL: own.url,

@@ -12,6 +12,7 @@ import { StepUp } from '../../src/identity/step-up/step-up.decorator';
 import { startTestApp, type TestApp } from '../support/app';
 import { DpopClient } from '../support/dpop';
 import { rawJwt, TestIssuer } from '../support/issuer';
+import { runRedisPrefix } from '../support/redis-prefix';
 import { REDIS, REDIS_URL } from '../support/services';
 import { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait';
@@ -355,7 +356,7 @@ describe('DPoP (RFC 9449) at the resource server', () => {
   describe('replay entries', () => {
     let app: TestApp;
     let redis: Redis;
-    const prefix = `dpop-expiry-${process.env.JEST_WORKER_ID}`;
+    const prefix = runRedisPrefix(`dpop-expiry-w${process.env.JEST_WORKER_ID}`);
     beforeAll(async () => {
       // A proof window of a few seconds (3 + 2 × 1), so the entries' expiry is observed without a long wait.
       app = await startTestApp(

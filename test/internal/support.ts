@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { TestApp } from '../support/app';
+import { runRedisPrefix } from '../support/redis-prefix';
 
 /** A subject no other suite (sharing this worker's database) ever uses. */
 export function freshSubject(): string {
@@ -12,7 +13,7 @@ export function freshSubject(): string {
  * other suite's: every suite of a worker shares its database, and every worker shares Redis.
  */
 export function sharedQueueEnv(): Record<string, string> {
-  return { ALPHASWARM_JOBS_QUEUE_PREFIX: `alphaswarm-test-${randomUUID()}` };
+  return { ALPHASWARM_JOBS_QUEUE_PREFIX: runRedisPrefix() };
 }
 
 /** Status and reason of GET /auth/whoami with `token`. */

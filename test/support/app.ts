@@ -7,6 +7,7 @@ import { openDatabase } from '../../src/database/database';
 import { SCHEMA } from '../../src/schema';
 import { workerDatabaseUrl } from './db';
 import { freePort } from './ports';
+import { runRedisPrefix } from './redis-prefix';
 import { REDIS_URL } from './services';
 import { waitFor } from './wait';
 
@@ -43,6 +44,8 @@ async function bootOnFreePort(env: Record<string, string>, extra: Type[]): Promi
     ALPHASWARM_LOG_LEVEL: 'silent',
     DATABASE_URL: await workerDatabaseUrl(),
     REDIS_URL,
+    // This worker's, of this run: deleted by globalTeardown, never shared with another run on this Redis.
+    ALPHASWARM_JOBS_QUEUE_PREFIX: runRedisPrefix(`w${process.env.JEST_WORKER_ID ?? '0'}`),
     PORT: String(port),
     ...env,
   });

@@ -1,6 +1,10 @@
 import { dropRunDatabases, runId } from './db';
+import { deleteRunRedisKeys } from './redis-prefix';
 
-/** Drops this run's databases (scratch databases drop themselves; worker databases live until here). */
+/**
+ * Drops this run's databases (scratch databases drop themselves; worker databases live until here) and
+ * deletes its Redis keys: every instance a suite boots uses a prefix of the run (`runRedisPrefix`).
+ */
 export default async function globalTeardown(): Promise<void> {
-  await dropRunDatabases(runId());
+  await Promise.all([dropRunDatabases(runId()), deleteRunRedisKeys(runId())]);
 }
