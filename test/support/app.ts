@@ -7,7 +7,7 @@ import { openDatabase } from '../../src/database/database';
 import { SCHEMA } from '../../src/schema';
 import { workerDatabaseUrl } from './db';
 import { freePort } from './ports';
-import { runRedisPrefix } from './redis-prefix';
+import { workerRedisPrefix } from './redis-prefix';
 import { REDIS_URL } from './services';
 import { waitFor } from './wait';
 
@@ -45,7 +45,7 @@ async function bootOnFreePort(env: Record<string, string>, extra: Type[]): Promi
     DATABASE_URL: await workerDatabaseUrl(),
     REDIS_URL,
     // This worker's, of this run: deleted by globalTeardown, never shared with another run on this Redis.
-    ALPHASWARM_JOBS_QUEUE_PREFIX: runRedisPrefix(`w${process.env.JEST_WORKER_ID ?? '0'}`),
+    ALPHASWARM_JOBS_QUEUE_PREFIX: workerRedisPrefix(),
     PORT: String(port),
     ...env,
   });

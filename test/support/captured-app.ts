@@ -10,7 +10,7 @@ import { createLogger } from '../../src/observability/logging';
 import { SCHEMA } from '../../src/schema';
 import { workerDatabaseUrl } from './db';
 import { freePort } from './ports';
-import { runRedisPrefix } from './redis-prefix';
+import { workerRedisPrefix } from './redis-prefix';
 import { REDIS_URL } from './services';
 
 export interface CapturedApp {
@@ -37,7 +37,7 @@ export async function startCapturedApp(env: Record<string, string>): Promise<Cap
     ALPHASWARM_LOG_LEVEL: 'trace',
     DATABASE_URL: await workerDatabaseUrl(),
     REDIS_URL,
-    ALPHASWARM_JOBS_QUEUE_PREFIX: runRedisPrefix(`w${process.env.JEST_WORKER_ID ?? '0'}`),
+    ALPHASWARM_JOBS_QUEUE_PREFIX: workerRedisPrefix(),
     PORT: String(await freePort()),
     ...env,
   });

@@ -15,6 +15,11 @@ export function runRedisPrefix(label: string = randomUUID()): string {
   return `${TEST_PREFIX}${runId()}-${label}`;
 }
 
+/** The prefix of the instances this Jest worker boots unless a suite asks for its own. */
+export function workerRedisPrefix(): string {
+  return runRedisPrefix(`w${process.env.JEST_WORKER_ID ?? '0'}`);
+}
+
 /** Deletes every Redis key under the prefixes of run `id`; returns how many there were. */
 export async function deleteRunRedisKeys(id: string): Promise<number> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
