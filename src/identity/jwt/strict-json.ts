@@ -18,9 +18,9 @@ export function base64urlBytes(segment: string): Buffer | undefined {
 /**
  * Decodes one JWS segment (base64url → strict UTF-8 → JSON) into an object, or returns undefined when the
  * segment is not exactly that: not canonical base64url, invalid UTF-8, a byte-order mark, not JSON, not
- * an object, or an object that repeats a member name. `JSON.parse` keeps the last duplicate while other parsers
- * keep the first, so a token like `{"sub":"alice","sub":"admin"}` would mean different things to
- * different services.
+ * an object, or an object that repeats a member name. `JSON.parse` keeps the last duplicate while other
+ * parsers keep the first, so a token like `{"sub":"alice","sub":"admin"}` would mean different things
+ * to different services.
  *
  * Duplicates are found by counting: outside string literals every `:` of valid JSON separates one
  * member, so the text has exactly as many `:` as members; `JSON.parse` keeps one key per distinct name.
