@@ -7,6 +7,7 @@ import { DISPOSABLE_EMAIL_DOMAINS } from './disposable-email-domains';
 import { type EdgeConfig, edgeConfigOf } from './edge-config';
 import { Env, envNames } from './env';
 import { type KekSet, parseKekSet } from './kek-set';
+import { plainUrl, secureUrl } from './urls';
 
 export type Provider = 'local' | 'auth0' | 'oidc';
 export type EnforceMode = 'strict' | 'permissive';
@@ -541,13 +542,7 @@ function publicUrlOf(
     }
     return undefined;
   }
-  let url: URL | undefined;
-  try {
-    url = new URL(configured);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || url.username !== '' || url.password !== '' || /[?#]/.test(configured)) {
+  if (!plainUrl(configured)) {
     throw new ConfigError(
       'ALPHASWARM_PUBLIC_URL',
       'must be a plain URL without credentials, a query or a fragment, e.g. https://api.example.com',
@@ -559,6 +554,7 @@ function publicUrlOf(
       'must be an https:// URL with NODE_ENV=production (http:// only on a loopback address)',
     );
   }
+  const url = new URL(configured);
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
@@ -644,19 +640,9 @@ function issuerAndAudience(env: Env, provider: Provider, port: number): { issuer
   };
 }
 
-/**
- * An issuer is compared byte for byte with every token's `iss` and names where keys come from: one with
- * credentials (`https://user:pw@…`), a query or a fragment is a mistake that would either never match
- * or leak a secret into logs and `/auth/config`.
- */
+/** The issuer as configured, refused at boot unless it is a plain URL (see `plainUrl`). */
 function plainIssuer(issuer: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(issuer);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || url.username !== '' || url.password !== '' || /[?#]/.test(issuer)) {
+  if (!plainUrl(issuer)) {
     throw new ConfigError(
       'ALPHASWARM_AUTH_OIDC_ISSUER',
       'must be a plain URL without credentials, a query or a fragment, e.g. https://auth.example.com/',
@@ -799,17 +785,6 @@ function kekSourceOf(env: Env, nodeEnv: NodeEnv): KekSource {
     return { kind: 'development-file', path: join(env.ALPHASWARM_DATA_DIR, 'credentials-keks') };
   }
   return { kind: 'ephemeral' };
-}
-
-/** https, or plain http to a loopback address (a sidecar or a local IdP cannot be intercepted on the wire). */
-function secureUrl(url: string): boolean {
-  if (url.startsWith('https://')) return true;
-  try {
-    const { protocol, hostname } = new URL(url);
-    return protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
-  } catch {
-    return false;
-  }
 }
 
 function positive(variable: string, value: string): number {

@@ -1,5 +1,6 @@
 import { ASYMMETRIC_ALGORITHMS, ConfigError, type SigningAlgorithm } from './app-config';
 import { Env } from './env';
+import { plainUrl, secureUrl } from './urls';
 
 export type EdgeAuthMode = 'required' | 'permissive' | 'disabled';
 export type CbaMode = 'enforce' | 'monitor';
@@ -79,7 +80,7 @@ export function edgeConfigOf(env: Env, production: boolean): EdgeConfig | undefi
       `required with ${PREFIX}AUTH_MODE=${mode}; set it to the API identifier, e.g. https://api.alphaswarm.internal/manage`,
     );
   }
-  if (issuer !== undefined && (/[?#]/.test(issuer) || /\/\/[^/]*@/.test(issuer))) {
+  if (issuer !== undefined && !plainUrl(issuer)) {
     throw new ConfigError(
       `${PREFIX}OIDC_ISSUER`,
       'must be a plain URL without credentials, a query or a fragment, e.g. https://auth.example.com/',
@@ -182,14 +183,4 @@ function edgeAlgorithms(csv: string): SigningAlgorithm[] {
     }
   }
   return [...new Set(names)] as SigningAlgorithm[];
-}
-
-function secureUrl(url: string): boolean {
-  if (url.startsWith('https://')) return true;
-  try {
-    const { protocol, hostname } = new URL(url);
-    return protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
-  } catch {
-    return false;
-  }
 }

@@ -16,23 +16,32 @@ function refusal(env: Record<string, string>): ConfigError {
   throw new Error('the configuration was accepted');
 }
 
+/** URLs that name an issuer or the service but are not plain: each must stop the boot. */
+const NOT_PLAIN = [
+  ['credentials', 'https://user:pw@auth.example.com/'],
+  ['a user name alone', 'https://user@auth.example.com/'],
+  ['a query', 'https://auth.example.com/?tenant=a'],
+  ['an empty query', 'https://auth.example.com/?'],
+  ['a fragment', 'https://auth.example.com/#x'],
+  ['an empty fragment', 'https://auth.example.com/#'],
+];
+
+/** One line naming the variable and the fix, without echoing the password it was given. */
+function expectPlainUrlRefusal(error: ConfigError, variable: string): void {
+  expect(error.variable).toBe(variable);
+  expect(error.message).toMatch(new RegExp(`^${variable}: .*without credentials, a query or a fragment`));
+  expect(error.message).not.toContain('\n');
+  expect(error.message).not.toContain('pw');
+}
+
 describe('ALPHASWARM_AUTH_OIDC_ISSUER', () => {
-  it.each([
-    ['credentials', 'https://user:pw@auth.example.com/'],
-    ['a user name alone', 'https://user@auth.example.com/'],
-    ['a query', 'https://auth.example.com/?tenant=a'],
-    ['an empty query', 'https://auth.example.com/?'],
-    ['a fragment', 'https://auth.example.com/#x'],
-  ])('refuses an issuer with %s, in one line naming the variable', (_what, issuer) => {
+  it.each(NOT_PLAIN)('refuses an issuer with %s, in one line naming the variable', (_what, issuer) => {
     const providers: Record<string, string>[] = [OIDC, { ALPHASWARM_AUTH_PROVIDER: 'local', PORT: '3000' }];
     for (const provider of providers) {
-      const error = refusal({ ...provider, ALPHASWARM_AUTH_OIDC_ISSUER: issuer });
-      expect(error.variable).toBe('ALPHASWARM_AUTH_OIDC_ISSUER');
-      expect(error.message).toMatch(
-        /^ALPHASWARM_AUTH_OIDC_ISSUER: .*without credentials, a query or a fragment/,
+      expectPlainUrlRefusal(
+        refusal({ ...provider, ALPHASWARM_AUTH_OIDC_ISSUER: issuer }),
+        'ALPHASWARM_AUTH_OIDC_ISSUER',
       );
-      expect(error.message).not.toContain('\n');
-      expect(error.message).not.toContain('pw');
     }
   });
 
@@ -50,6 +59,13 @@ describe('variables of the edge check', () => {
     ALPHASWARM_TENANT_ROUTER_OIDC_AUDIENCE: 'https://api.alphaswarm.internal/manage',
     ALPHASWARM_TENANT_ROUTER_CELLS_URL: 'http://127.0.0.1:8081/manage/cells',
   };
+
+  it.each(NOT_PLAIN)('refuses an OIDC_ISSUER with %s, in one line naming the variable', (_what, issuer) => {
+    expectPlainUrlRefusal(
+      refusal({ ...EDGE, ALPHASWARM_TENANT_ROUTER_OIDC_ISSUER: issuer }),
+      'ALPHASWARM_TENANT_ROUTER_OIDC_ISSUER',
+    );
+  });
 
   it('mounts nothing while AUTH_MODE is unset', () => {
     expect(loadConfig({}).edge).toBeUndefined();
@@ -149,5 +165,20 @@ describe('variables of the edge check', () => {
       httpPathPrefix: '/ext_authz/http',
       cba: { mode: 'enforce' },
     });
+  });
+});
+
+describe('ALPHASWARM_PUBLIC_URL', () => {
+  it.each(NOT_PLAIN)('refuses a public URL with %s, in one line naming the variable', (_what, url) => {
+    expectPlainUrlRefusal(refusal({ ALPHASWARM_PUBLIC_URL: url }), 'ALPHASWARM_PUBLIC_URL');
+  });
+
+  it('accepts a plain public URL, with or without a path', () => {
+    expect(loadConfig({ ALPHASWARM_PUBLIC_URL: 'https://api.example.com' }).http.publicUrl).toBe(
+      'https://api.example.com',
+    );
+    expect(loadConfig({ ALPHASWARM_PUBLIC_URL: 'https://api.example.com/identity/' }).http.publicUrl).toBe(
+      'https://api.example.com/identity',
+    );
   });
 });
