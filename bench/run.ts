@@ -183,47 +183,31 @@ async function main(): Promise<number> {
     // processes alike but for the map, is its price. Against (b) instead, served by the service that
     // also runs the edge check and every other phase, the ratio read 0.85 in a run where (r)/(t) read
     // 1.00: it measured the difference between two processes, not the map (docs/benchmark.md).
-    const twinPort = await freePort();
-    const twinService = Server.start(
-      "the twin of (r)'s service, without revocations",
-      'server.js',
-      serviceEnv(twinPort, issuer.url),
+    const { server: twinService, base: twinBase } = await startSecondService(
+      'without revoked subjects',
+      issuer.url,
       serverCpu,
+      running,
     );
-    running.add(twinService);
-    const twinBase = `http://127.0.0.1:${twinPort}`;
-    await twinService.waitFor(`${twinBase}/readyz`);
-    log(`service without revoked subjects ready on ${twinBase} (pid ${twinService.pid})`);
     await seedRevocations(DATABASE_URL, REVOKED_SUBJECTS);
-    const revokedPort = await freePort();
-    const revokedService = Server.start(
-      'the service with revoked subjects',
-      'server.js',
-      serviceEnv(revokedPort, issuer.url),
+    const { server: revokedService, base: revokedBase } = await startSecondService(
+      `with ${REVOKED_SUBJECTS} revoked subjects`,
+      issuer.url,
       serverCpu,
-    );
-    running.add(revokedService);
-    const revokedBase = `http://127.0.0.1:${revokedPort}`;
-    await revokedService.waitFor(`${revokedBase}/readyz`);
-    log(
-      `service with ${REVOKED_SUBJECTS} revoked subjects ready on ${revokedBase} (pid ${revokedService.pid})`,
+      running,
     );
     await expectRevokedSubjects(twinBase, '(t)', 0);
     await expectRevokedSubjects(revokedBase, '(r)', REVOKED_SUBJECTS);
 
     // (v), (g) The service with ALPHASWARM_AUTH_AUDIT_ENABLED=false: what auditing costs, for MCP
     // invocations (v, in the rounds beside (n)) and for a flood of denies (g, after (f)).
-    const quietPort = await freePort();
-    const quiet = Server.start(
-      'the service with auditing off',
-      'server.js',
-      { ...serviceEnv(quietPort, issuer.url), ALPHASWARM_AUTH_AUDIT_ENABLED: 'false' },
+    const { server: quiet, base: quietBase } = await startSecondService(
+      'with auditing off',
+      issuer.url,
       serverCpu,
+      running,
+      { ALPHASWARM_AUTH_AUDIT_ENABLED: 'false' },
     );
-    running.add(quiet);
-    const quietBase = `http://127.0.0.1:${quietPort}`;
-    await quiet.waitFor(`${quietBase}/readyz`);
-    log(`service with auditing off ready on ${quietBase} (pid ${quiet.pid})`);
 
     const token = await issuer.token();
     const bearer = { authorization: `Bearer ${token}` };
@@ -1062,6 +1046,28 @@ async function startYardstick(
   const base = `http://127.0.0.1:${port}`;
   await server.waitFor(`${base}/bench/public`);
   log(`${name} app ready on ${base} (pid ${server.pid})`);
+  return { server, base };
+}
+
+/** Another service process (bench/server.ts on `serviceEnv` and `extra`), started and ready to serve. */
+async function startSecondService(
+  what: string,
+  issuerUrl: string,
+  cpu: number | undefined,
+  running: Set<Server>,
+  extra: Record<string, string> = {},
+): Promise<{ server: Server; base: string }> {
+  const port = await freePort();
+  const server = Server.start(
+    `the service ${what}`,
+    'server.js',
+    { ...serviceEnv(port, issuerUrl), ...extra },
+    cpu,
+  );
+  running.add(server);
+  const base = `http://127.0.0.1:${port}`;
+  await server.waitFor(`${base}/readyz`);
+  log(`service ${what} ready on ${base} (pid ${server.pid})`);
   return { server, base };
 }
 
